@@ -1,0 +1,60 @@
+"""The ``grit`` command: one subcommand per module under ``grit.commands``.
+
+Each command module exposes ``register(subparsers)`` which adds its parser and sets
+``func`` to the function that runs it. Command modules import torch/transformers only inside
+that function, so ``grit --help`` answers instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from grit import __version__
+
+# Order is the order shown in ``grit --help``.
+COMMAND_MODULES: dict[str, str] = {
+    "demo": "grit.commands.demo",
+    "train": "grit.commands.train",
+    "eval": "grit.commands.eval",
+    "infer": "grit.commands.infer",
+    "score": "grit.commands.score",
+    "data": "grit.commands.data",
+    "tiny-model": "grit.commands.tiny_model",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grit",
+        description=(
+            "Teach vision-language models to think with images (GRIT): grounded reasoning "
+            "chains that interleave text with bounding boxes, learned by GRPO-GR."
+        ),
+        epilog="Run 'grit COMMAND --help' for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"grit {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES.values():
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``grit`` command; each module has ``register(subparsers)``."""
