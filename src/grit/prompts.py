@@ -21,8 +21,7 @@ GRIT_SUFFIX = (
 # The paper's comparison rows: a direct answer, and a plain chain-of-thought prompt.
 DIRECT_SUFFIX = " Answer the question directly with a single word or phrase.\n"
 COT_SUFFIX = (
-    " First, think step by step between <think> and </think>. "
-    "Then answer the question after <answer>.\n"
+    " First, think step by step between <think> and </think>. Then answer the question after <answer>.\n"
 )
 
 SUFFIXES: dict[str, str] = {"grit": GRIT_SUFFIX, "direct": DIRECT_SUFFIX, "cot": COT_SUFFIX}
@@ -37,7 +36,9 @@ def question_text(question: str, mode: PromptMode = "grit") -> str:
     return "\nQuestion: " + question + suffix
 
 
-def build_messages(question: str, mode: PromptMode = "grit", system: str | None = None) -> list[dict[str, Any]]:
+def build_messages(
+    question: str, mode: PromptMode = "grit", system: str | None = None
+) -> list[dict[str, Any]]:
     """Chat messages (transformers' multimodal format) with one image placeholder then the question.
 
     The image itself is passed to the processor separately (TRL's ``image`` column convention),
@@ -53,3 +54,19 @@ def build_messages(question: str, mode: PromptMode = "grit", system: str | None 
         }
     )
     return messages
+
+
+# Column names of a grit dataset row (produced by ``grit.data``, read by rewards and evaluation).
+# Rewards receive them as keyword lists with TRL's reward-function signature.
+COLUMNS = {
+    "id": "stable row id (str)",
+    "prompt": "chat messages from build_messages (family-neutral)",
+    "image": "the image (PIL, decoded lazily)",
+    "question": "question text",
+    "answer": "reference answer text",
+    "gt_boxes": "ground-truth boxes, list of [x1, y1, x2, y2] in original-image pixels (may be empty)",
+    "dataset": "dataset name, e.g. vsr, tallyqa",
+    "question_type": "one of count, yes_no, multiple_choice, open, box",
+    "image_width": "original image width in pixels",
+    "image_height": "original image height in pixels",
+}

@@ -4,4 +4,6 @@ from grit.commands._planned import register_planned
 
 
 def register(subparsers) -> None:
-    register_planned(subparsers, "data", "Validate GRIT-format data and synthesise the toy world.", "datasets")
+    register_planned(
+        subparsers, "data", "Validate GRIT-format data and synthesise the toy world.", "datasets"
+    )

@@ -22,9 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--family", required=True, choices=sorted(TINY_FAMILIES), help="model family")
     parser.add_argument("--out", required=True, help="directory to write (must not exist or be empty)")
     parser.add_argument("--seed", type=int, default=0, help="random seed for the weights (default 0)")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="allow writing into a non-empty directory"
-    )
+    parser.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty directory")
     parser.set_defaults(func=run)
 
 

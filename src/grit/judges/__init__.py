@@ -5,6 +5,22 @@ could not decide (an LLM call that failed after its retries). ``None`` is never 
 rewards and metrics exclude it and count it.
 """
 
-from grit.judges.base import ExactMatchJudge, Judge, Judgment, JudgeRequest, normalize_answer
+from grit.judges.base import (
+    SCORE_MODES,
+    ExactMatchJudge,
+    Judge,
+    JudgeRequest,
+    Judgment,
+    apply_score_mode,
+    normalize_answer,
+)
 
-__all__ = ["ExactMatchJudge", "JudgeRequest", "Judge", "Judgment", "normalize_answer"]
+__all__ = [
+    "SCORE_MODES",
+    "ExactMatchJudge",
+    "Judge",
+    "JudgeRequest",
+    "Judgment",
+    "apply_score_mode",
+    "normalize_answer",
+]

@@ -65,3 +65,20 @@ class ExactMatchJudge:
 
     def judge_batch(self, requests: Sequence[JudgeRequest]) -> list[Judgment]:
         return [self.judge(r.question, r.reference, r.prediction) for r in requests]
+
+
+# How a judge's continuous score becomes the number a reward or metric uses (PAPER.md §3):
+# the paper trains with a binary judge decision and reports the continuous score at evaluation;
+# the authors' release binarises at ``score > 0`` (any partial credit counts as correct).
+SCORE_MODES = ("continuous", "binary_0.5", "binary_gt0")
+
+
+def apply_score_mode(score: float | None, mode: str) -> float | None:
+    """Map a judge score to ``mode``; ``None`` (judge failure) stays ``None``."""
+    if mode not in SCORE_MODES:
+        raise ValueError(f"unknown judge score mode {mode!r}; choose one of {SCORE_MODES}")
+    if score is None or mode == "continuous":
+        return score
+    if mode == "binary_0.5":
+        return 1.0 if score >= 0.5 else 0.0
+    return 1.0 if score > 0 else 0.0
