@@ -11,11 +11,17 @@ from typing import Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class JudgeRequest:
-    """One answer to judge: the question, the reference answer and the model's prediction."""
+    """One answer to judge: the question, the reference answer and the model's prediction.
+
+    ``question_type`` (``count``, ``yes_no``, ``multiple_choice``, ``open``, ``box``; see
+    ``grit.data.question_types``) lets a caller that already knows the type skip detection in
+    the ``auto`` judge; ``None`` means "detect it".
+    """
 
     question: str
     reference: str
     prediction: str
+    question_type: str | None = None
 
 
 @dataclass(frozen=True)
