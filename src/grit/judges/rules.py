@@ -69,10 +69,13 @@ def read_yes_no(text: str) -> tuple[str | None, str]:
     words = normalize_answer(text[:MAX_CHARS]).split()
     if not words:
         return None, "empty answer"
-    if words[0] in _YES:
-        return "yes", f"opens with {words[0]!r}"
-    if words[0] in _NO:
-        return "no", f"opens with {words[0]!r}"
+    opening = "yes" if words[0] in _YES else "no" if words[0] in _NO else None
+    if opening is not None:
+        # "yes and no", "no, yes", "yes/no": the opposite verdict right after the opening one
+        opposite = _NO if opening == "yes" else _YES
+        if any(w in opposite and w not in _OPENING_ONLY for w in words[1:3]):
+            return None, "ambiguous: says both yes and no"
+        return opening, f"opens with {words[0]!r}"
     says_yes = {w for w in words if w in _YES and w not in _OPENING_ONLY}
     says_no = {w for w in words if w in _NO and w not in _OPENING_ONLY}
     if says_yes and says_no:
@@ -200,6 +203,11 @@ class MathJudge(_RuleJudge):
 def _as_math(text: str) -> str:
     """Bare LaTeX ("\\frac{1}{2}") is only found by math-verify inside math delimiters."""
     stripped = text.strip()
-    if "\\" in stripped and "$" not in stripped and "\\(" not in stripped and "\\[" not in stripped:
+    if (
+        any(c in stripped for c in "\\^{")
+        and "$" not in stripped
+        and "\\(" not in stripped
+        and "\\[" not in stripped
+    ):
         return f"${stripped}$"
     return stripped
