@@ -153,8 +153,9 @@ def test_loader_reads_the_toy_world(toy: dict) -> None:
 
 @pytest.mark.parametrize(("size", "grid"), [(112, 0), (224, 28)])
 def test_other_image_sizes_and_grid(tmp_path: Path, size: int, grid: int) -> None:
-    cfg = SynthConfig(image_size=size, grid=grid, min_object_frac=0.25, max_object_frac=0.4)
-    result = generate(15, 1, tmp_path, config=cfg)
+    cfg = SynthConfig(grid=grid, min_object_frac=0.25, max_object_frac=0.4)
+    result = generate(15, 1, tmp_path, config=cfg, image_size=size)
+    assert result["report"]["config"]["image_size"] == size
     for row in rows_of(result["train"]):
         for o in row["scene"]["objects"]:
             assert o["size"] >= 0.25 * size - 1

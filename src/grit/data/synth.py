@@ -686,11 +686,13 @@ def generate(
     config: SynthConfig | None = None,
     eval_config: SynthConfig | None = None,
     overwrite: bool = False,
+    **overrides: Any,
 ) -> dict[str, Any]:
     """Write a train split of ``n`` rows and (if ``n_eval``) an eval split with different scenes.
 
-    Returns ``{"train": path, "eval": path | None, "report": {...}}`` and writes the balance report
-    to ``OUT/synth_report.json``. Deterministic for a seed.
+    ``overrides`` are ``SynthConfig`` fields (e.g. ``image_size=112``) applied to ``config``.
+    Returns ``{"train": path, "eval": path | None, "report": {...}, "summary": str}`` and writes the
+    balance report to ``OUT/synth_report.json``. Deterministic for a seed.
     """
     out = Path(out)
     targets = [out / "toy_train.jsonl", out / "toy_eval.jsonl", out / "synth_report.json"]
@@ -699,6 +701,8 @@ def generate(
             f"{out} already holds toy data; pass overwrite=True (--overwrite) to replace it"
         )
     cfg = config or SynthConfig()
+    if overrides:
+        cfg = SynthConfig(**{**asdict(cfg), **overrides})
     train_path, train_report, seen = generate_split(n, seed, out, "train", cfg)
     result: dict[str, Any] = {"train": train_path, "eval": None}
     reports = {"train": train_report.to_dict()}
