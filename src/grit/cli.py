@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Commands with their own parser (``grit train`` uses TRL's) get their arguments untouched.
+    if argv and argv[0] in COMMAND_MODULES:
+        module = importlib.import_module(COMMAND_MODULES[argv[0]])
+        if getattr(module, "PARSES_OWN_ARGS", False):
+            return int(module.main(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

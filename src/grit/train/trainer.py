@@ -1,0 +1,103 @@
+"""GRPO-GR on TRL: ``GritGRPOTrainer`` adds grounding metrics and saved rollouts to ``GRPOTrainer``.
+
+Everything else (rollouts, advantages, KL, loss, checkpoints, vLLM, DeepSpeed) is TRL's. The
+subclass only observes the rewards step, which TRL cannot be configured to expose with images.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+from trl import GRPOTrainer
+
+from grit.train.rollouts import RolloutWriter, grounding_stats
+
+logger = logging.getLogger(__name__)
+
+ANSWER_REWARD_NAME = "answer_reward"
+
+
+class GritGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` that logs grounded-reasoning statistics and saves rollouts with boxes drawn."""
+
+    def __init__(
+        self,
+        *args: Any,
+        rollout_writer: RolloutWriter | None = None,
+        rollout_log_steps: int = 0,
+        rollout_log_count: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.rollout_writer = rollout_writer
+        self.rollout_log_steps = rollout_log_steps
+        self.rollout_log_count = rollout_log_count
+        self._last_rollout_step = -1
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        # The returned tensor is gathered over processes; this process's rows are one contiguous slice.
+        start = self.accelerator.process_index * len(prompts)
+        local = rewards_per_func[start : start + len(prompts)].cpu()
+        rewards = {name: local[:, i].tolist() for i, name in enumerate(self.reward_func_names)}
+        stats = grounding_stats(completions, rewards.get(ANSWER_REWARD_NAME))
+        for name, value in stats.as_metrics().items():
+            self._log_metric(name, value)
+        if self._should_save_rollouts():
+            self._last_rollout_step = self.state.global_step
+            try:
+                self.rollout_writer.write(
+                    self.state.global_step, inputs, completions, rewards, self.rollout_log_count
+                )
+            except OSError as exc:  # a full disk must not kill a long training run
+                logger.warning("could not save rollouts at step %d: %s", self.state.global_step, exc)
+        return rewards_per_func
+
+    def _should_save_rollouts(self) -> bool:
+        if not (self.rollout_writer and self.rollout_log_steps and self.rollout_log_count):
+            return False
+        if not self.accelerator.is_main_process or self.model.training is False:
+            return False
+        step = self.state.global_step
+        return step != self._last_rollout_step and step % self.rollout_log_steps == 0
+
+
+class JsonlMetricsCallback(TrainerCallback):
+    """Appends every log entry to ``output_dir/metrics.jsonl`` (one JSON object per line, flushed).
+
+    On resume, entries logged after the resumed checkpoint (work that is redone) are moved to
+    ``metrics.jsonl.superseded`` so the log continues without a gap or a repeat; nothing is deleted.
+    """
+
+    def __init__(self, output_dir: str | Path, resume_step: int | None = None):
+        self.path = Path(output_dir) / "metrics.jsonl"
+        if resume_step is not None and self.path.exists():
+            self._truncate_after(resume_step)
+
+    def _truncate_after(self, step: int) -> None:
+        kept, superseded = [], []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry_step = json.loads(line).get("step", 0)
+            except json.JSONDecodeError:  # a line cut by a kill
+                superseded.append(line)
+                continue
+            (kept if entry_step <= step else superseded).append(line)
+        if superseded:
+            with (self.path.parent / "metrics.jsonl.superseded").open("a", encoding="utf-8") as f:
+                f.write("\n".join(superseded) + "\n")
+        tmp = self.path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"step": state.global_step, "epoch": state.epoch, **logs}
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, default=float) + "\n")
