@@ -69,3 +69,19 @@ def test_build_rule_judges(kind: str) -> None:
     [verdict] = judge.judge_batch([JudgeRequest("How many cats?", "2", "2")])
     assert verdict.score == 1.0
     assert verdict.reason
+
+
+def test_llm_judge_from_flags(tmp_path) -> None:
+    from grit.judges.llm import LLMJudge
+
+    args = _parse(
+        [
+            "--judge", "llm", "--judge_model", "m", "--judge_base_url", "http://127.0.0.1:9/v1",
+            "--judge_concurrency", "7", "--judge_timeout", "3", "--judge_max_retries", "1",
+            "--judge_cache_dir", str(tmp_path), "--judge_score_mode", "binary_gt0",
+        ]
+    )  # fmt: skip
+    judge = build_judge(judge_config_from_args(args))
+    assert isinstance(judge, LLMJudge)
+    assert (judge.model, judge.concurrency, judge.timeout, judge.max_retries) == ("m", 7, 3.0, 1)
+    assert (judge.cache_dir, judge.score_mode) == (str(tmp_path), "binary_gt0")

@@ -385,3 +385,17 @@ def test_key_never_in_logs_cache_reprs_or_errors(
     assert files
     assert all(SECRET.encode() not in p.read_bytes() for p in files)
     assert os.environ[KEY_ENV] == SECRET
+
+
+def test_empty_batch_needs_no_server() -> None:
+    judge = LLMJudge(base_url="http://127.0.0.1:9/v1", cache_dir=None)
+    assert judge.judge_batch([]) == [] and judge.ask_batch([]) == []
+
+
+def test_server_counters_endpoint(server: FakeOpenAIServer) -> None:
+    import json
+    import urllib.request
+
+    make_judge(server).judge_batch([JudgeRequest("q", "a", "a")])
+    with urllib.request.urlopen(f"{server.base_url}/_stats", timeout=5) as response:
+        assert json.loads(response.read()) == {"requests": 1, "max_in_flight": 1}

@@ -169,6 +169,11 @@ class FakeOpenAIServer:
         self, request_line: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, bytes, dict[str, str]]:
         method, path, *_ = request_line.split(" ")
+        if path.rstrip("/").endswith("/_stats"):  # counters, for a server in another process
+            if method == "POST":
+                self.reset_counters()
+            counters = {"requests": self.requests, "max_in_flight": self.max_in_flight}
+            return 200, json.dumps(counters).encode(), {}
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
             return 404, _error("not found"), {}
         try:
@@ -228,3 +233,25 @@ def _http_response(status: int, payload: bytes, extra: dict[str, str]) -> bytes:
         *(f"{k}: {v}" for k, v in extra.items()),
     ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until stdin closes: ``python -m grit.judges.fake_server --latency 0.1``.
+
+    Prints the base URL on the first line. ``GET /v1/_stats`` returns the counters and
+    ``POST /v1/_stats`` resets them. A server in its own process shares no GIL with the client,
+    as a real judge server would.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Fake OpenAI chat-completions server on 127.0.0.1")
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    with FakeOpenAIServer(latency=args.latency) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

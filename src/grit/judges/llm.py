@@ -145,6 +145,8 @@ class LLMJudge:
     # -- public API ------------------------------------------------------------------------------
     def judge_batch(self, requests: Sequence[JudgeRequest]) -> list[Judgment]:
         """Synchronous batch (TRL reward functions); safe inside a running event loop too."""
+        if not requests:
+            return []
         return _run_sync(lambda: self._with_fresh_session(lambda s: self._judge_batch(s, requests)))
 
     async def ajudge_batch(self, requests: Sequence[JudgeRequest]) -> list[Judgment]:
@@ -158,6 +160,8 @@ class LLMJudge:
         self, queries: Sequence[MultimodalQuery], parse: Callable[[str], T | None] | None = None
     ) -> list[T | None]:
         """Multimodal chat calls (images as base64 data URLs); ``parse`` returning ``None`` retries."""
+        if not queries:
+            return []
         return _run_sync(lambda: self._with_fresh_session(lambda s: self._ask_batch(s, queries, parse)))
 
     async def aask_batch(
