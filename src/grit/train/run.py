@@ -100,24 +100,29 @@ def check_vllm_pixel_budget(config: GritTrainConfig) -> None:
         )
 
 
-def run_training(config: GritTrainConfig) -> TrainResult:
-    """Validate, load, train, save. Returns where the final model is and how training went."""
-    from grit.train.rewards import reward_functions
+@dataclass
+class BuiltTrainer:
+    trainer: Any
+    processor: Any
+    resume_from: str | None
 
+
+def build_trainer(config: GritTrainConfig, reward_funcs: list[Any] | None = None) -> BuiltTrainer:
+    """Validate outputs and data, load the model, and assemble the trainer (``reward_funcs`` overrides GRPO-GR's)."""
     from grit.train.model import load_model, load_processor, lora_config
+    from grit.train.rewards import reward_functions
     from grit.train.rollouts import RolloutWriter
     from grit.train.trainer import GritGRPOTrainer, JsonlMetricsCallback
 
     resume_from = resolve_output_dir(config.output_dir, config.resume, config.overwrite_output_dir)
     dataset = load_training_data(config)
-    judge = build_judge_from_config(config)
     check_vllm_pixel_budget(config)
+    if reward_funcs is None:
+        reward_funcs, config.reward_weights = reward_functions(config, build_judge_from_config(config))
 
     processor = load_processor(config)
     model = load_model(config)
     family = config.family or model.config.model_type
-    funcs, weights = reward_functions(config, judge)
-    config.reward_weights = weights
     config.generation_kwargs = generation_kwargs(config, processor)
     if config.stop_at_answer and not config.use_vllm:
         bind_tokenizer_to_generate(model, processor.tokenizer)
@@ -126,7 +131,7 @@ def run_training(config: GritTrainConfig) -> TrainResult:
     writer = RolloutWriter(config.output_dir, partial(_to_pixels, family=family, processor=processor))
     trainer = GritGRPOTrainer(
         model=model,
-        reward_funcs=funcs,
+        reward_funcs=reward_funcs,
         args=config,
         train_dataset=dataset,
         processing_class=processor,
@@ -136,13 +141,20 @@ def run_training(config: GritTrainConfig) -> TrainResult:
         rollout_log_steps=config.rollout_log_steps,
         rollout_log_count=config.rollout_log_count,
     )
-    result = trainer.train(resume_from_checkpoint=resume_from)
+    return BuiltTrainer(trainer, processor, resume_from)
+
+
+def run_training(config: GritTrainConfig) -> TrainResult:
+    """Validate, load, train, save. Returns where the final model is and how training went."""
+    built = build_trainer(config)
+    trainer = built.trainer
+    result = trainer.train(resume_from_checkpoint=built.resume_from)
     trainer.save_model(config.output_dir)
     if trainer.accelerator.is_main_process:
-        processor.save_pretrained(config.output_dir)
+        built.processor.save_pretrained(config.output_dir)
     if config.push_to_hub:
         trainer.push_to_hub()
-    return TrainResult(Path(config.output_dir), trainer.state.global_step, result.training_loss, resume_from)
+    return TrainResult(Path(config.output_dir), trainer.state.global_step, result.training_loss, built.resume_from)
 
 
 def _to_pixels(boxes: list[list[float]], row: dict, family: str, processor: Any) -> list[list[float]]:
