@@ -20,6 +20,7 @@ COMMAND_MODULES: dict[str, str] = {
     "train": "grit.commands.train",
     "eval": "grit.commands.eval",
     "infer": "grit.commands.infer",
+    "compare": "grit.commands.compare",
     "score": "grit.commands.score",
     "data": "grit.commands.data",
     "tiny-model": "grit.commands.tiny_model",
