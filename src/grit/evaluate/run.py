@@ -221,7 +221,7 @@ def run_eval(
         )
     seconds = time.perf_counter() - start
     log(format_table(metrics))
-    if result["cross_modal"]:
+    if result["cross_modal"] and result["cross_modal"]["overall"]["mean"] is not None:
         cm = result["cross_modal"]["overall"]
         log(f"cross-modal correlation: {cm['mean']:.3f} ± {cm['std']:.3f} over {cm['n']} chains")
     log(f"{rows_new} new rows, {len(records)} in {out / PREDICTIONS} ({seconds:.1f} s)")
