@@ -158,8 +158,18 @@ class GritTrainConfig(GRPOConfig):
     save_steps: float = field(default=50, metadata={"help": "Save a checkpoint every N steps."})
 
     def __post_init__(self) -> None:
+        if self.bf16 is None and not self.fp16:
+            # TRL turns bf16 on by default, which fails on machines without a bf16 GPU; grit
+            # turns it on only where it can run (recipes that need it say bf16: true).
+            self.bf16 = _bf16_gpu_available() and not self.use_cpu
         super().__post_init__()
         validate_grit_fields(self)
+
+
+def _bf16_gpu_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 
 def validate_grit_fields(config: GritTrainConfig) -> None:

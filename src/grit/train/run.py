@@ -154,12 +154,14 @@ def run_training(config: GritTrainConfig) -> TrainResult:
         built.processor.save_pretrained(config.output_dir)
     if config.push_to_hub:
         trainer.push_to_hub()
-    return TrainResult(Path(config.output_dir), trainer.state.global_step, result.training_loss, built.resume_from)
+    return TrainResult(
+        Path(config.output_dir), trainer.state.global_step, result.training_loss, built.resume_from
+    )
 
 
 def _to_pixels(boxes: list[list[float]], row: dict, family: str, processor: Any) -> list[list[float]]:
+    """Boxes in the model's frame -> original-image pixels, with the processor actually in use."""
     from grit.families import get_family
 
-    adapter = get_family(family)
-    size = (row["image_width"], row["image_height"])
-    return [list(adapter.to_pixels(box, size, processor)) for box in boxes]
+    frame = get_family(family).frame(row["image_width"], row["image_height"], processor=processor)
+    return [list(frame.to_pixels(box)) for box in boxes]
