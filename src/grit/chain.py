@@ -375,7 +375,15 @@ def clear_parse_cache() -> None:
 
 
 def _parse(text: str, max_boxes: int, max_scan_chars: int | None) -> Chain:
-    counts = {t: text.count(t) for t in TAGS}
+    count = text.count
+    counts = {
+        THINK: count(THINK),
+        THINK_END: count(THINK_END),
+        RETHINK: count(RETHINK),
+        RETHINK_END: count(RETHINK_END),
+        ANSWER: count(ANSWER),
+        ANSWER_END: count(ANSWER_END),
+    }
     think = _part(text, THINK, THINK_END, (RETHINK, ANSWER))
     if think is None and counts[THINK_END]:
         # <think> was part of the prompt (some templates prefill it): the chain starts thinking.

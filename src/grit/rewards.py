@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from grit.chain import ANSWER, Chain, completion_text, parse_chain
@@ -117,6 +118,12 @@ def bleu_tokens(text: str) -> list[str]:
     return _NON_WORD.sub(" ", text.lower()).split()
 
 
+@lru_cache(maxsize=4096)
+def _reference_tokens(text: str) -> tuple[str, ...]:
+    # References repeat across the completions of a group: tokenise each once.
+    return tuple(bleu_tokens(text))
+
+
 def bleu1(hypothesis: Sequence[str], reference: Sequence[str]) -> float:
     """Sentence-level BLEU-1: clipped unigram precision x brevity penalty (as nltk, weights (1,0,0,0))."""
     c = len(hypothesis)
@@ -138,7 +145,7 @@ def answer_bleu(completion: str, chain: Chain, reference: str, bleu_text: BleuTe
     if bleu_text == "answer":
         if chain.answer is None:
             return 0.0
-        return bleu1(bleu_tokens(chain.answer), bleu_tokens(reference))
+        return bleu1(bleu_tokens(chain.answer), _reference_tokens(reference))
     # Release: everything after the first <answer>, closing tag included; ASCII-only tokens.
     at = completion.find(ANSWER)
     if at < 0:
@@ -149,6 +156,7 @@ def answer_bleu(completion: str, chain: Chain, reference: str, bleu_text: BleuTe
     return bleu1(hyp, ref)
 
 
+@lru_cache(maxsize=4096)
 def gt_count(answer: str) -> int | None:
     """The count a reference answer states ("3", "three"), or None."""
     from grit.data.question_types import parse_count_answer
