@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: venv
-	$(BIN)/grit demo
+	GRIT=$(BIN)/grit bash scripts/pipeline-demo.sh
 
 test: venv lint browser
 	GRIT_REQUIRE_BROWSER=$(GRIT_REQUIRE_BROWSER) $(BIN)/python -m pytest -q

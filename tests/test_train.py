@@ -151,7 +151,7 @@ def test_train_end_to_end(family, tiny_model_dir, toy_data, tmp_path):
     steps = [e["step"] for e in logs if "loss" in e]
     assert steps == [1, 2]
     for key in ("rewards/format_reward/mean", "rewards/answer_reward/std", "grit/grounded_rate",
-                "grit/boxes_per_completion", "grit/judge_failures"):  # fmt: skip
+                "grit/boxes_per_completion", "judge_failures"):  # fmt: skip
         assert key in logs[0], key
     # Rollouts with boxes drawn: PNG + JSON Lines, each line naming its rewards and checks.
     lines = [json.loads(x) for x in (out / "rollouts" / "rollouts.jsonl").read_text().splitlines()]

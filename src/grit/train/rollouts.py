@@ -25,14 +25,12 @@ class GroundingStats:
     grounded_rate: float  # complete chain (think, rethink, answer) with at least one box before <rethink>
     boxes_per_completion: float
     answer_rate: float  # fraction with an <answer> part
-    judge_failures: int  # completions whose answer reward is missing (judge returned None)
 
     def as_metrics(self) -> dict[str, float]:
         return {
             "grit/grounded_rate": self.grounded_rate,
             "grit/boxes_per_completion": self.boxes_per_completion,
             "grit/answer_rate": self.answer_rate,
-            "grit/judge_failures": float(self.judge_failures),
         }
 
 
@@ -44,17 +42,14 @@ def is_grounded(chain: Any) -> bool:
     return all(chain.checks[name].passed for name in GROUNDED_CHECKS)
 
 
-def grounding_stats(
-    completions: Sequence[Any], answer_rewards: Sequence[float] | None = None
-) -> GroundingStats:
+def grounding_stats(completions: Sequence[Any]) -> GroundingStats:
+    """Judge failures are logged by the answer reward itself (``judge_failures``)."""
     chains = [parse_chain(completion_text(c)) for c in completions]
     n = max(len(chains), 1)
-    failures = sum(1 for r in answer_rewards or () if r is None or (isinstance(r, float) and math.isnan(r)))
     return GroundingStats(
         grounded_rate=sum(is_grounded(c) for c in chains) / n,
         boxes_per_completion=sum(len(c.boxes) for c in chains) / n,
         answer_rate=sum(c.answer is not None for c in chains) / n,
-        judge_failures=failures,
     )
 
 

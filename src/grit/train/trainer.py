@@ -18,8 +18,6 @@ from grit.train.rollouts import RolloutWriter, grounding_stats
 
 logger = logging.getLogger(__name__)
 
-ANSWER_REWARD_NAME = "answer_reward"
-
 
 class GritGRPOTrainer(GRPOTrainer):
     """``GRPOTrainer`` that logs grounded-reasoning statistics and saves rollouts with boxes drawn."""
@@ -44,7 +42,7 @@ class GritGRPOTrainer(GRPOTrainer):
         start = self.accelerator.process_index * len(prompts)
         local = rewards_per_func[start : start + len(prompts)].cpu()
         rewards = {name: local[:, i].tolist() for i, name in enumerate(self.reward_func_names)}
-        stats = grounding_stats(completions, rewards.get(ANSWER_REWARD_NAME))
+        stats = grounding_stats(completions)
         for name, value in stats.as_metrics().items():
             self._log_metric(name, value)
         if self._should_save_rollouts():
