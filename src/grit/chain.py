@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import islice
 
 THINK, THINK_END = "<think>", "</think>"
 RETHINK, RETHINK_END = "<rethink>", "</rethink>"
@@ -86,7 +87,7 @@ _BOX_RE = re.compile(
     + _S
     + r"\))"
     # bare x1, y1, x2, y2 (its first character is the one consumed above; it may not continue a list)
-    r"|(?<=[\d\-])(?<![\w.,\-\[(].)(?<!,\s.)(\d{0,9}+(?:\.\d{1,6}+)?+)(?!\d|\.\d)"
+    r"|(?<=[\d\-])(?:(?<=\d)|(?=\d))(?<![\w.,\-\[(].)(?<!,\s.)(\d{0,9}+(?:\.\d{1,6}+)?+)(?!\d|\.\d)"
     + _C
     + _N
     + _C
@@ -151,7 +152,7 @@ class Chain:
         answer: str | None,
         rethink_at: int | None,
         tag_counts: dict[str, int],
-        raw_boxes: list[tuple[tuple[float, float, float, float], int, int, str | None, bool]],
+        raw_boxes: list[re.Match[str]],
         scan_end: int,
         max_boxes: int,
         box_limit_hit: bool,
@@ -171,7 +172,7 @@ class Chain:
         if rethink_at is None:
             self.n_boxes_before_rethink = 0
         else:
-            self.n_boxes_before_rethink = sum(1 for r in raw_boxes if r[1] < rethink_at)
+            self.n_boxes_before_rethink = sum(1 for m in raw_boxes if m.start() < rethink_at)
 
     @property
     def boxes_truncated(self) -> bool:
@@ -182,14 +183,14 @@ class Chain:
     def n_boxes(self) -> int:
         return len(self._raw)
 
-    @property
+    @cached_property
     def box_coords(self) -> list[tuple[float, float, float, float]]:
         """Every box's ``(x1, y1, x2, y2)`` in the model's frame, in order."""
-        return [r[0] for r in self._raw]
+        return [_coords(m) for m in self._raw]
 
     @cached_property
     def boxes(self) -> tuple[ChainBox, ...]:
-        return _build_boxes(self.text, self._raw, self.tag_counts)
+        return _build_boxes(self.text, self._raw, self.box_coords, self.tag_counts)
 
     @property
     def boxes_before_rethink(self) -> tuple[ChainBox, ...]:
@@ -394,28 +395,11 @@ def _parse(text: str, max_boxes: int, max_scan_chars: int | None) -> Chain:
 
     n = len(text)
     scan_end = n if max_scan_chars is None else min(n, max_scan_chars)
-    raw: list[tuple[tuple[float, float, float, float], int, int, str | None, bool]] = []
-    limit_hit = False
-    for m in _BOX_RE.finditer(text, 0, scan_end):
-        if len(raw) >= max_boxes:
-            limit_hit = True
-            break
-        g = m.groups()
-        start = m.start()
-        if g[0] is not None:
-            if g[2] is not None:
-                raw.append(
-                    ((float(g[0]), float(g[1]), float(g[2]), float(g[3])), start, m.end(), text[start], False)
-                )
-            else:
-                raw.append(
-                    ((float(g[0]), float(g[1]), float(g[5]), float(g[6])), start, m.end(), text[start], True)
-                )
-        else:
-            x1 = text[start] + g[7]
-            if x1 == "-":
-                continue
-            raw.append(((float(x1), float(g[8]), float(g[9]), float(g[10])), start, m.end(), None, False))
+    # Match objects are kept as they are; coordinates, syntax and labels are read on first use.
+    raw = list(islice(_BOX_RE.finditer(text, 0, scan_end), max_boxes + 1))
+    limit_hit = len(raw) > max_boxes
+    if limit_hit:
+        del raw[max_boxes:]
     return Chain(
         text,
         think,
@@ -456,12 +440,30 @@ def _section_spans(text: str, counts: dict[str, int]) -> list[tuple[str, int, in
     return spans
 
 
-def _build_boxes(text: str, raw: list, counts: dict[str, int]) -> tuple[ChainBox, ...]:
+def _coords(m: re.Match[str]) -> tuple[float, float, float, float]:
+    g = m.groups()
+    if g[0] is None:  # bare: its first character was consumed before the group
+        return (float(m.string[m.start()] + g[7]), float(g[8]), float(g[9]), float(g[10]))
+    if g[2] is not None:
+        return (float(g[0]), float(g[1]), float(g[2]), float(g[3]))
+    return (float(g[0]), float(g[1]), float(g[5]), float(g[6]))  # (x1, y1), (x2, y2)
+
+
+def _build_boxes(
+    text: str,
+    raw: list[re.Match[str]],
+    coords_list: list[tuple[float, float, float, float]],
+    counts: dict[str, int],
+) -> tuple[ChainBox, ...]:
     spans = _section_spans(text, counts)
     n = len(text)
     bounds = sorted({0, n, *(p for _, a, b in spans for p in (a, b))})
     out = []
-    for coords, start, end, first, pair in raw:
+    for m, coords in zip(raw, coords_list, strict=True):
+        start, end = m.span()
+        g = m.groups()
+        first = None if g[0] is None else text[start]
+        pair = g[0] is not None and g[2] is None
         syntax, label = _syntax_and_label(text, start, end, first, pair)
         lo = max(b for b in bounds if b <= start)
         hi = min((b for b in bounds if b >= end), default=n)
