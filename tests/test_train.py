@@ -161,6 +161,22 @@ def test_train_end_to_end(family, tiny_model_dir, toy_data, tmp_path):
 
 
 @pytest.mark.slow
+def test_rollout_pictures_reach_tensorboard(tiny_model_dir, toy_data, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "tb"
+    args = _args(tiny_model_dir("qwen2_5_vl"), toy_data, out)
+    args[args.index("--report_to") + 1] = "tensorboard"
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", str(tmp_path / "tb"))  # transformers v5's setting
+    assert main(args) == 0
+    events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"images": 0})
+    events.Reload()
+    assert "rollouts/0" in events.Tags()["images"]
+    assert any(t.startswith("train/grit/grounded_rate") for t in events.Tags()["scalars"])
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", ["grit-qwen2.5-vl-3b.yaml", "grit-internvl3-2b.yaml", "grit-toy-cpu.yaml"])
 def test_recipes_run_on_a_tiny_model(recipe, tiny_model_dir, toy_data, tmp_path):
     family = "internvl" if "internvl" in recipe else "qwen2_5_vl"

@@ -48,12 +48,35 @@ class GritGRPOTrainer(GRPOTrainer):
         if self._should_save_rollouts():
             self._last_rollout_step = self.state.global_step
             try:
-                self.rollout_writer.write(
+                pictures = self.rollout_writer.write(
                     self.state.global_step, inputs, completions, rewards, self.rollout_log_count
                 )
             except OSError as exc:  # a full disk must not kill a long training run
                 logger.warning("could not save rollouts at step %d: %s", self.state.global_step, exc)
+            else:
+                self._send_pictures(pictures)
         return rewards_per_func
+
+    def _send_pictures(self, pictures: list[Path]) -> None:
+        """Rollout pictures to TensorBoard / Weights & Biases, where ``report_to`` enabled them."""
+        if not pictures:
+            return
+        step = self.state.global_step
+        for callback in self.callback_handler.callbacks:
+            writer = getattr(callback, "tb_writer", None)
+            if writer is not None:
+                import numpy as np
+                from PIL import Image
+
+                for k, picture in enumerate(pictures):
+                    array = np.asarray(Image.open(picture).convert("RGB"))
+                    writer.add_image(f"rollouts/{k}", array, step, dataformats="HWC")
+        if "wandb" in (self.args.report_to or []):
+            import wandb
+
+            if wandb.run is not None:
+                images = [wandb.Image(str(p), caption=p.name) for p in pictures]
+                wandb.log({"rollouts": images}, commit=False)
 
     def _should_save_rollouts(self) -> bool:
         if not (self.rollout_writer and self.rollout_log_steps and self.rollout_log_count):
