@@ -87,7 +87,7 @@ _BOX_RE = re.compile(
     + _S
     + r"\))"
     # bare x1, y1, x2, y2 (its first character is the one consumed above; it may not continue a list)
-    r"|(?<=[\d\-])(?:(?<=\d)|(?=\d))(?<![\w.,\-\[(].)(?<!,\s.)(\d{0,9}+(?:\.\d{1,6}+)?+)(?!\d|\.\d)"
+    r"|(?<![\w.,\-\[(].)(?:(?<=\d)|(?<=-)(?=\d))(?<!,\s.)(\d{0,9}+(?:\.\d{1,6}+)?+)(?!\d|\.\d)"
     + _C
     + _N
     + _C
