@@ -48,8 +48,8 @@ def bench_generation(family: str, rows: int, max_new_tokens: int, batch_sizes: l
     return rates
 
 
-def bench_giou(pairs: int) -> tuple[float, float, float]:
-    from grit.evaluate.geometry import local_union_iou, union_iou, union_iou_batch
+def bench_giou(pairs: int) -> tuple[float, float]:
+    from grit.boxes import union_iou, union_iou_batch
 
     rng = random.Random(0)
 
@@ -61,16 +61,13 @@ def bench_giou(pairs: int) -> tuple[float, float, float]:
         ([box() for _ in range(rng.randint(1, 4))], [box() for _ in range(rng.randint(1, 3))])
         for _ in range(pairs)
     ]
-    out = []
-    for fn in (union_iou, local_union_iou):
-        start = time.perf_counter()
-        for p, g in data:
-            fn(p, g)
-        out.append(pairs / (time.perf_counter() - start))
+    start = time.perf_counter()
+    for p, g in data:
+        union_iou(p, g)
+    one_by_one = pairs / (time.perf_counter() - start)
     start = time.perf_counter()
     union_iou_batch(data)
-    out.append(pairs / (time.perf_counter() - start))
-    return out[0], out[1], out[2]
+    return one_by_one, pairs / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -86,14 +83,13 @@ def main() -> None:
 
     torch.set_num_threads(1)
     rates = bench_generation(args.family, args.rows, args.max_new_tokens, [16, 1])
-    shared, local, batch = bench_giou(args.pairs)
+    shared, batch = bench_giou(args.pairs)
     print(f"{'measure':44s} {'value':>12s}  target")
     print(f"{f'eval rows/s, batch 16 ({args.family})':44s} {rates[16]:12.1f}")
     print(f"{f'eval rows/s, batch 1 ({args.family})':44s} {rates[1]:12.1f}")
     print(f"{'speed-up batch 16 / batch 1':44s} {rates[16] / rates[1]:11.1f}x  >= 3x")
     print(f"{'GIoU pairs/s, union_iou_batch (numpy)':44s} {batch:12,.0f}  >= 100,000")
     print(f"{'GIoU pairs/s, union_iou one call per pair':44s} {shared:12,.0f}")
-    print(f"{'GIoU pairs/s, local_union_iou one per pair':44s} {local:12,.0f}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grit.boxes import union_area, union_iou, union_iou_batch
 from grit.chain import parse_chain
 from grit.evaluate import PredictionsWriter, build_record, compute_metrics, format_table, read_predictions
-from grit.evaluate.geometry import local_union_iou, union_area, union_iou, union_iou_batch
 from grit.evaluate.predictions import SettingsMismatchError, prepare_out_dir
 from grit.evaluate.records import judge_rows, stated_count
 from grit.judges import AutoJudge, Judgment
@@ -242,7 +242,6 @@ def test_union_iou_matches_rasterised_grid(pred, gt):
     assert union_area(pred) == pytest.approx(len(a))
     assert union_iou(pred, gt) == pytest.approx(len(a & b) / len(a | b))
     assert union_iou(pred, gt) == pytest.approx(union_iou(gt, pred))
-    assert local_union_iou(pred, gt) == pytest.approx(len(a & b) / len(a | b))
     assert union_iou_batch([(pred, gt), (gt, pred), ([], gt)]) == pytest.approx(
         [len(a & b) / len(a | b)] * 2 + [0]
     )

@@ -146,3 +146,54 @@ def grounding_iou(
         w, h = image_size
         pred_boxes = [clip_box(b, w, h) for b in pred_boxes if len(b) == 4 and box_problem(b) is None]
     return union_iou(pred_boxes, gt_boxes)
+
+
+def union_iou_batch(
+    pairs: Sequence[tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]]],
+) -> list[float]:
+    """:func:`union_iou` of many (pred, gt) pairs at once, exact, vectorised with numpy (evaluation's GIoU).
+
+    Pairs are grouped by box counts; within a group the coordinates of each pair cut the plane
+    into a grid whose cells are either inside or outside every box, so summing the areas of cells
+    covered by both unions (and by either) is exact. Degenerate boxes cover no cell.
+    """
+    import numpy as np
+
+    out = np.zeros(len(pairs))
+    groups = {}
+    for k, (p, g) in enumerate(pairs):
+        if p and g:
+            grp = groups.get((len(p), len(g)))
+            if grp is None:
+                grp = groups[(len(p), len(g))] = ([], [], [])
+            grp[0].append(k)
+            grp[1].append(p)
+            grp[2].append(g)
+    for (n_p, n_g), (idx, ps, gs) in groups.items():
+        P = np.asarray(ps, dtype=np.float64)  # (N, n_p, 4)
+        G = np.asarray(gs, dtype=np.float64)
+        if n_p == 1 and n_g == 1:
+            a, b = P[:, 0], G[:, 0]
+            iw = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
+            ih = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
+            area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
+            area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+            valid = (area_a > 0) & (area_b > 0)
+            inter = np.where(valid, iw * ih, 0.0)
+            uni = area_a + area_b - inter
+            out[idx] = np.where(valid & (uni > 0), inter / np.where(uni > 0, uni, 1), 0.0)
+            continue
+        B = np.concatenate([P, G], axis=1)  # (N, n, 4)
+        xs = np.sort(np.concatenate([B[:, :, 0], B[:, :, 2]], axis=1), axis=1)  # (N, 2n)
+        ys = np.sort(np.concatenate([B[:, :, 1], B[:, :, 3]], axis=1), axis=1)
+        cx = (xs[:, 1:] + xs[:, :-1]) / 2
+        cy = (ys[:, 1:] + ys[:, :-1]) / 2
+        area = (xs[:, 1:] - xs[:, :-1])[:, :, None] * (ys[:, 1:] - ys[:, :-1])[:, None, :]
+        inx = (B[:, None, :, 0] <= cx[:, :, None]) & (cx[:, :, None] <= B[:, None, :, 2])  # (N, X, n)
+        iny = (B[:, None, :, 1] <= cy[:, :, None]) & (cy[:, :, None] <= B[:, None, :, 3])  # (N, Y, n)
+        cp = (inx[:, :, None, :n_p] & iny[:, None, :, :n_p]).any(-1)
+        cg = (inx[:, :, None, n_p:] & iny[:, None, :, n_p:]).any(-1)
+        inter = (area * (cp & cg)).sum((1, 2))
+        uni = (area * (cp | cg)).sum((1, 2))
+        out[idx] = np.where(uni > 0, inter / np.where(uni > 0, uni, 1), 0.0)
+    return out.tolist()

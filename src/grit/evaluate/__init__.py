@@ -8,8 +8,8 @@
 Torch and transformers are imported only when a model is loaded.
 """
 
+from grit.boxes import union_iou
 from grit.evaluate.generate import GenerationSettings
-from grit.evaluate.geometry import union_iou
 from grit.evaluate.metrics import compute_metrics, format_table
 from grit.evaluate.predictions import PredictionsWriter, SettingsMismatchError, read_predictions
 from grit.evaluate.records import build_record

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from grit.boxes import grounding_iou
 from grit.chain import Chain, parse_chain
-from grit.evaluate.geometry import clip_boxes, union_iou
 from grit.judges import JudgeRequest, Judgment
 from grit.train.rollouts import is_grounded
 
@@ -99,7 +99,7 @@ def build_record(
         if from_answer
         else pixel_boxes
     )
-    iou = union_iou(clip_boxes(chosen, width, height), gt) if gt else None
+    iou = grounding_iou(chosen, gt, (width, height))
     n_listed = len(chain.boxes_before_rethink) if chain.rethink_at is not None else len(chain.boxes)
     is_count = row.get("question_type") == "count"
     count = stated_count(chain.answer) if is_count else None
