@@ -60,3 +60,11 @@ def test_module_entry_point_runs():
 
 def test_parser_builds():
     assert build_parser().prog == "grit"
+
+
+def test_flags_accept_dashes_and_underscores():
+    parser = build_parser()
+    dashed = parser.parse_args(["score", "in.jsonl", "--format-weight", "2", "--judge-model", "m"])
+    underscored = parser.parse_args(["score", "in.jsonl", "--format_weight", "2", "--judge_model", "m"])
+    assert vars(dashed) == vars(underscored)
+    assert dashed.format_weight == 2.0

@@ -40,7 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES.values():
         importlib.import_module(module_name).register(subparsers)
+    _accept_both_spellings(parser)
     return parser
+
+
+def _accept_both_spellings(parser: argparse.ArgumentParser) -> None:
+    """Let every flag be written ``--max-new-tokens`` or ``--max_new_tokens`` (as TRL's parser does).
+
+    The alias is accepted but not shown in ``--help``, so help stays readable.
+    """
+    for action in list(parser._actions):
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _accept_both_spellings(sub)
+            continue
+        for option in action.option_strings:
+            if not option.startswith("--"):
+                continue
+            body = option[2:]
+            for alias in ("--" + body.replace("-", "_"), "--" + body.replace("_", "-")):
+                parser._option_string_actions.setdefault(alias, action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
