@@ -576,3 +576,14 @@ def format_box(
 def format_chain(think: str, rethink: str, answer: str) -> str:
     """The paper's chain layout (PAPER.md §2)."""
     return f"{THINK} {think} {THINK_END} {RETHINK} {rethink} {RETHINK_END} {ANSWER} {answer} {ANSWER_END}"
+
+
+# --- grounded reasoning ---------------------------------------------------------------------------
+
+GROUNDED_CHECKS = ("think", "rethink", "answer", "box_before_rethink")
+
+
+def is_grounded(chain: Chain) -> bool:
+    """A grounded reasoning chain (the eval metric and the training statistic): well-formed
+    think, rethink and answer parts, and at least one box before ``<rethink>``."""
+    return all(chain.checks[name].passed for name in GROUNDED_CHECKS)

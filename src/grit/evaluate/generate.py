@@ -49,7 +49,7 @@ def _resolve_dtype(name: str) -> Any:
 def load_processor(model: str, settings: GenerationSettings) -> Any:
     from transformers import AutoProcessor
 
-    from grit.train.model import apply_pixel_budget
+    from grit.families import apply_pixel_budget
 
     processor = AutoProcessor.from_pretrained(model, padding_side="left")
     apply_pixel_budget(processor, settings.min_pixels, settings.max_pixels)

@@ -4,7 +4,7 @@
   left out of the mean and counted in ``judge_failures``.
 - ``giou``: mean union IoU (PAPER.md §6) over rows with ground-truth boxes (``n_giou``).
 - ``grounded_rate``: complete format with at least one box before ``<rethink>``
-  (``grit.train.rollouts.is_grounded``).
+  (``grit.chain.is_grounded``).
 - ``count_consistency``: over counting questions (``n_count``), the fraction whose answer states a
   count equal to the number of boxes listed before ``<rethink>``.
 - ``boxes_per_answer``: mean number of boxes in a chain.

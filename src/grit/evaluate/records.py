@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from grit.boxes import grounding_iou
-from grit.chain import Chain, parse_chain
+from grit.chain import Chain, is_grounded, parse_chain
 from grit.judges import JudgeRequest, Judgment
-from grit.train.rollouts import is_grounded
 
 # Datasets whose GIoU uses the boxes of the answer (PAPER.md §6: "for OVDEval, in its answer").
 ANSWER_BOX_DATASET_PREFIXES = ("ovd",)

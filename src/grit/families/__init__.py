@@ -10,6 +10,7 @@ from grit.families.base import (
     FamilyAdapter,
     Frame,
     PixelBudget,
+    apply_pixel_budget,
     budget_from_processor,
     resized_size,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "FamilyAdapter",
     "Frame",
     "PixelBudget",
+    "apply_pixel_budget",
     "budget_from_processor",
     "get_family",
     "known_families",

@@ -167,3 +167,21 @@ class FamilyAdapter:
             raise ValueError(f"{self.name}: a pixel budget or processor is needed for its resized frame")
         rw, rh = resized_size(int(width), int(height), budget)
         return Frame("resized_pixels", float(width), float(height), float(rw), float(rh))
+
+
+def apply_pixel_budget(processor: Any, min_pixels: int | None, max_pixels: int | None) -> None:
+    """Set a Qwen-style processor's pixel budget; refuse budgets on processors that have none."""
+    if min_pixels is None and max_pixels is None:
+        return
+    image_processor = processor.image_processor
+    size = dict(getattr(image_processor, "size", None) or {})
+    if "longest_edge" not in size or "shortest_edge" not in size:
+        raise ValueError(
+            f"min_pixels/max_pixels: {type(image_processor).__name__} has no pixel budget "
+            "(InternVL tiles images instead; set its max_patches in the processor config)"
+        )
+    if min_pixels is not None:
+        size["shortest_edge"] = min_pixels
+    if max_pixels is not None:
+        size["longest_edge"] = max_pixels
+    image_processor.size = size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from grit.families import apply_pixel_budget
 from grit.train.config import GritTrainConfig
 
 logger = logging.getLogger(__name__)
@@ -43,24 +44,6 @@ def load_processor(config: GritTrainConfig) -> Any:
     processor = AutoProcessor.from_pretrained(config.model_name_or_path, padding_side="left")
     apply_pixel_budget(processor, config.min_pixels, config.max_pixels)
     return processor
-
-
-def apply_pixel_budget(processor: Any, min_pixels: int | None, max_pixels: int | None) -> None:
-    """Set a Qwen-style processor's pixel budget; refuse budgets on processors that have none."""
-    if min_pixels is None and max_pixels is None:
-        return
-    image_processor = processor.image_processor
-    size = dict(getattr(image_processor, "size", None) or {})
-    if "longest_edge" not in size or "shortest_edge" not in size:
-        raise ValueError(
-            f"min_pixels/max_pixels: {type(image_processor).__name__} has no pixel budget "
-            "(InternVL tiles images instead; set its max_patches in the processor config)"
-        )
-    if min_pixels is not None:
-        size["shortest_edge"] = min_pixels
-    if max_pixels is not None:
-        size["longest_edge"] = max_pixels
-    image_processor.size = size
 
 
 def processor_pixel_budget(processor: Any) -> tuple[int | None, int | None]:

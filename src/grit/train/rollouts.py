@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grit.chain import completion_text, parse_chain
+from grit.chain import completion_text, is_grounded, parse_chain
 from grit.draw import draw_boxes
 
 
@@ -32,14 +32,6 @@ class GroundingStats:
             "grit/boxes_per_completion": self.boxes_per_completion,
             "grit/answer_rate": self.answer_rate,
         }
-
-
-GROUNDED_CHECKS = ("think", "rethink", "answer", "box_before_rethink")
-
-
-def is_grounded(chain: Any) -> bool:
-    """The paper's grounded-reasoning chain: well-formed think, rethink and answer, a box before <rethink>."""
-    return all(chain.checks[name].passed for name in GROUNDED_CHECKS)
 
 
 def grounding_stats(completions: Sequence[Any]) -> GroundingStats:
