@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grit.evaluate.metrics import OVERALL
+from grit.evaluate.metrics import OVERALL, align_table
 
 COMPARED = (
     ("acc", "ACC"),
@@ -63,18 +63,4 @@ def format_comparison(table: dict[str, dict[str, Any]], label_a: str = "A", labe
             cell = metrics[key]
             row += [_fmt(cell["a"]), _fmt(cell["b"]), _fmt(cell["diff"], signed=True)]
         rows.append(row)
-    widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=False)]
-    lines = [
-        "  ".join(
-            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=False))
-        )
-    ]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=False))
-            )
-        )
-    return "\n".join(lines)
+    return align_table(header, rows)

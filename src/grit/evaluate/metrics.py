@@ -77,18 +77,17 @@ def format_table(metrics: Mapping[str, Mapping[str, Any]]) -> str:
     """A plain-text table, one row per dataset and the overall row last."""
     header = ["dataset", *(h for _, h, _ in TABLE_COLUMNS)]
     rows = [[name, *(_cell(m.get(key), fmt) for key, _, fmt in TABLE_COLUMNS)] for name, m in metrics.items()]
+    return align_table(header, rows)
+
+
+def align_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain-text columns: the first left-aligned, the others right-aligned, a rule under the header."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-    lines = [
-        "  ".join(
-            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=False))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
         )
-    ]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=False))
-            )
-        )
-    return "\n".join(lines)
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(row) for row in rows)])
