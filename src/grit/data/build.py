@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from grit.data.records import Record
-from grit.prompts import PromptMode, build_messages
+from grit.prompts import SUFFIXES, PromptMode, build_messages
 
 if TYPE_CHECKING:
     from datasets import Dataset, Features
 
-PROMPT_MODES = ("grit", "direct", "cot")
+PROMPT_MODES = tuple(SUFFIXES)
 
 
 def dataset_features(with_image: bool = True) -> Features:

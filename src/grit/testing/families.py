@@ -112,20 +112,16 @@ def _qwen_token_ids(ids: dict[str, int]) -> dict[str, int]:
     }
 
 
+def _mrope(theta: float, head_dim: int = TEXT_HIDDEN // TEXT_HEADS, **extra: Any) -> dict[str, Any]:
+    """Multimodal RoPE: the (temporal, height, width) sections must sum to head_dim / 2."""
+    return {"rope_type": "default", "mrope_section": [1, 1, head_dim // 2 - 2], "rope_theta": theta, **extra}
+
+
 def _qwen2_vl_config(ids: dict[str, int]):
     from transformers import Qwen2VLConfig
 
-    head_dim = TEXT_HIDDEN // TEXT_HEADS
     return Qwen2VLConfig(
-        text_config=_qwen_text_config(
-            ids,
-            ids["__vocab_size__"],
-            rope_parameters={
-                "rope_type": "default",
-                "mrope_section": [1, 1, head_dim // 2 - 2],
-                "rope_theta": 1e6,
-            },
-        ),
+        text_config=_qwen_text_config(ids, ids["__vocab_size__"], rope_parameters=_mrope(1e6)),
         vision_config={
             "depth": 2,
             "embed_dim": VISION_HIDDEN,
@@ -143,18 +139,8 @@ def _qwen2_vl_config(ids: dict[str, int]):
 def _qwen2_5_vl_config(ids: dict[str, int]):
     from transformers import Qwen2_5_VLConfig
 
-    head_dim = TEXT_HIDDEN // TEXT_HEADS
     return Qwen2_5_VLConfig(
-        text_config=_qwen_text_config(
-            ids,
-            ids["__vocab_size__"],
-            # mrope sections (temporal, height, width) must sum to head_dim / 2.
-            rope_parameters={
-                "rope_type": "default",
-                "mrope_section": [1, 1, head_dim // 2 - 2],
-                "rope_theta": 1e6,
-            },
-        ),
+        text_config=_qwen_text_config(ids, ids["__vocab_size__"], rope_parameters=_mrope(1e6)),
         vision_config={
             "depth": 2,
             "hidden_size": VISION_HIDDEN,
@@ -180,12 +166,7 @@ def _qwen3_vl_config(ids: dict[str, int]):
             ids,
             ids["__vocab_size__"],
             head_dim=head_dim,
-            rope_parameters={
-                "rope_type": "default",
-                "mrope_section": [1, 1, head_dim // 2 - 2],
-                "mrope_interleaved": True,
-                "rope_theta": 5e6,
-            },
+            rope_parameters=_mrope(5e6, head_dim, mrope_interleaved=True),
         ),
         vision_config={
             "depth": 2,

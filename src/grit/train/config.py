@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from trl import GRPOConfig
 
-REWARD_PRESETS = ("paper", "release")
+from grit.judges.config import JUDGE_KINDS
+from grit.prompts import SUFFIXES
+from grit.rewards import PRESETS
+
 DATA_POLICIES = ("error", "skip")
-PROMPT_MODES = ("grit", "direct", "cot")
 
 
 @dataclass
@@ -86,7 +88,7 @@ class GritTrainConfig(GRPOConfig):
     answer_reward_weight: float = field(default=1.0, metadata={"help": "Weight of the answer reward."})
 
     # ---- judge -------------------------------------------------------------------------------
-    judge: str = field(default="auto", metadata={"help": "Answer judge: auto, rules, exact or llm."})
+    judge: str = field(default="auto", metadata={"help": "Answer judge: " + ", ".join(JUDGE_KINDS) + "."})
     judge_model: str = field(default="gpt-4o", metadata={"help": "LLM judge model name (judge=llm)."})
     judge_base_url: str | None = field(
         default=None, metadata={"help": "OpenAI-compatible base URL of the LLM judge (judge=llm)."}
@@ -179,10 +181,10 @@ def validate_grit_fields(config: GritTrainConfig) -> None:
     if not config.train_data:
         raise ValueError("train_data: required (one or more GRIT-format .jsonl files)")
     checks = {
-        "reward_preset": (config.reward_preset, REWARD_PRESETS),
+        "reward_preset": (config.reward_preset, tuple(PRESETS)),
         "data_policy": (config.data_policy, DATA_POLICIES),
-        "prompt_mode": (config.prompt_mode, PROMPT_MODES),
-        "judge": (config.judge, ("auto", "rules", "exact", "llm")),
+        "prompt_mode": (config.prompt_mode, tuple(SUFFIXES)),
+        "judge": (config.judge, JUDGE_KINDS),
     }
     for name, (value, allowed) in checks.items():
         if value not in allowed:

@@ -46,11 +46,6 @@ def load_processor(config: GritTrainConfig) -> Any:
     return processor
 
 
-def processor_pixel_budget(processor: Any) -> tuple[int | None, int | None]:
-    size = dict(getattr(processor.image_processor, "size", None) or {})
-    return size.get("shortest_edge"), size.get("longest_edge")
-
-
 def load_model(config: GritTrainConfig) -> Any:
     """The policy model (AutoModelForImageTextToText), with the vision tower frozen if asked."""
     from transformers import AutoModelForImageTextToText

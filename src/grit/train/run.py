@@ -88,9 +88,10 @@ def check_vllm_pixel_budget(config: GritTrainConfig) -> None:
         return
     from transformers import AutoProcessor
 
-    from grit.train.model import processor_pixel_budget
+    from grit.families import budget_from_processor
 
-    saved = processor_pixel_budget(AutoProcessor.from_pretrained(config.model_name_or_path))
+    budget = budget_from_processor(AutoProcessor.from_pretrained(config.model_name_or_path))
+    saved = (budget.min_pixels, budget.max_pixels)
     wanted = (config.min_pixels or saved[0], config.max_pixels or saved[1])
     if saved != wanted:
         raise ValueError(

@@ -81,7 +81,7 @@ class GritGRPOTrainer(GRPOTrainer):
     def _should_save_rollouts(self) -> bool:
         if not (self.rollout_writer and self.rollout_log_steps and self.rollout_log_count):
             return False
-        if not self.accelerator.is_main_process or self.model.training is False:
+        if not (self.accelerator.is_main_process and self.model.training):
             return False
         step = self.state.global_step
         return step != self._last_rollout_step and step % self.rollout_log_steps == 0
