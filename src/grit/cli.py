@@ -24,6 +24,7 @@ COMMAND_MODULES: dict[str, str] = {
     "score": "grit.commands.score",
     "data": "grit.commands.data",
     "tiny-model": "grit.commands.tiny_model",
+    "toy": "grit.commands.toy",
 }
 
 

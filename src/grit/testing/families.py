@@ -87,7 +87,7 @@ class TinyFamilySpec:
     named_tokens: dict[str, str] = field(default_factory=dict)
 
 
-def _qwen_text_config(ids: dict[str, int], vocab_size: int, **extra: Any) -> dict[str, Any]:
+def qwen_text_config(ids: dict[str, int], vocab_size: int, **extra: Any) -> dict[str, Any]:
     return {
         "vocab_size": vocab_size,
         "hidden_size": TEXT_HIDDEN,
@@ -103,7 +103,7 @@ def _qwen_text_config(ids: dict[str, int], vocab_size: int, **extra: Any) -> dic
     }
 
 
-def _qwen_token_ids(ids: dict[str, int]) -> dict[str, int]:
+def qwen_token_ids(ids: dict[str, int]) -> dict[str, int]:
     return {
         "image_token_id": ids["<|image_pad|>"],
         "video_token_id": ids["<|video_pad|>"],
@@ -112,7 +112,7 @@ def _qwen_token_ids(ids: dict[str, int]) -> dict[str, int]:
     }
 
 
-def _mrope(theta: float, head_dim: int = TEXT_HIDDEN // TEXT_HEADS, **extra: Any) -> dict[str, Any]:
+def mrope(theta: float, head_dim: int = TEXT_HIDDEN // TEXT_HEADS, **extra: Any) -> dict[str, Any]:
     """Multimodal RoPE: the (temporal, height, width) sections must sum to head_dim / 2."""
     return {"rope_type": "default", "mrope_section": [1, 1, head_dim // 2 - 2], "rope_theta": theta, **extra}
 
@@ -121,7 +121,7 @@ def _qwen2_vl_config(ids: dict[str, int]):
     from transformers import Qwen2VLConfig
 
     return Qwen2VLConfig(
-        text_config=_qwen_text_config(ids, ids["__vocab_size__"], rope_parameters=_mrope(1e6)),
+        text_config=qwen_text_config(ids, ids["__vocab_size__"], rope_parameters=mrope(1e6)),
         vision_config={
             "depth": 2,
             "embed_dim": VISION_HIDDEN,
@@ -132,7 +132,7 @@ def _qwen2_vl_config(ids: dict[str, int]):
             "spatial_merge_size": 2,
             "temporal_patch_size": 2,
         },
-        **_qwen_token_ids(ids),
+        **qwen_token_ids(ids),
     )
 
 
@@ -140,7 +140,7 @@ def _qwen2_5_vl_config(ids: dict[str, int]):
     from transformers import Qwen2_5_VLConfig
 
     return Qwen2_5_VLConfig(
-        text_config=_qwen_text_config(ids, ids["__vocab_size__"], rope_parameters=_mrope(1e6)),
+        text_config=qwen_text_config(ids, ids["__vocab_size__"], rope_parameters=mrope(1e6)),
         vision_config={
             "depth": 2,
             "hidden_size": VISION_HIDDEN,
@@ -153,7 +153,7 @@ def _qwen2_5_vl_config(ids: dict[str, int]):
             "window_size": 112,
             "fullatt_block_indexes": [1],
         },
-        **_qwen_token_ids(ids),
+        **qwen_token_ids(ids),
     )
 
 
@@ -162,11 +162,11 @@ def _qwen3_vl_config(ids: dict[str, int]):
 
     head_dim = 8
     return Qwen3VLConfig(
-        text_config=_qwen_text_config(
+        text_config=qwen_text_config(
             ids,
             ids["__vocab_size__"],
             head_dim=head_dim,
-            rope_parameters=_mrope(5e6, head_dim, mrope_interleaved=True),
+            rope_parameters=mrope(5e6, head_dim, mrope_interleaved=True),
         ),
         vision_config={
             "depth": 2,
@@ -180,7 +180,7 @@ def _qwen3_vl_config(ids: dict[str, int]):
             "num_position_embeddings": 256,
             "deepstack_visual_indexes": [0],
         },
-        **_qwen_token_ids(ids),
+        **qwen_token_ids(ids),
     )
 
 
@@ -198,7 +198,7 @@ def _internvl_config(ids: dict[str, int]):
         },
         text_config={
             "model_type": "qwen2",
-            **_qwen_text_config(ids, ids["__vocab_size__"]),
+            **qwen_text_config(ids, ids["__vocab_size__"]),
             "tie_word_embeddings": True,
         },
         image_token_id=ids["<IMG_CONTEXT>"],
@@ -212,7 +212,7 @@ def _internvl_seq_length() -> int:
     return int(patches_per_side * patches_per_side * 0.5 * 0.5)
 
 
-def _qwen_processor(processor_cls_name: str, patch: int, min_pixels: int, max_pixels: int, mean, std):
+def qwen_processor(processor_cls_name: str, patch: int, min_pixels: int, max_pixels: int, mean, std):
     def build(tokenizer):
         import transformers
         from transformers import Qwen2VLImageProcessor
@@ -269,7 +269,7 @@ def _internvl_processor(tokenizer):
     )
 
 
-_CLIP_MEAN, _CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+CLIP_MEAN, CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
 
 TINY_FAMILIES: dict[str, TinyFamilySpec] = {
     "qwen2_5_vl": TinyFamilySpec(
@@ -278,8 +278,8 @@ TINY_FAMILIES: dict[str, TinyFamilySpec] = {
         plain_tokens=QWEN2_5_PLAIN_TOKENS,
         chat_template=QWEN2_VL_TEMPLATE,
         build_config=_qwen2_5_vl_config,
-        build_processor=_qwen_processor(
-            "Qwen2_5_VLProcessor", 14, TINY_QWEN_MIN_PIXELS, TINY_QWEN_MAX_PIXELS, _CLIP_MEAN, _CLIP_STD
+        build_processor=qwen_processor(
+            "Qwen2_5_VLProcessor", 14, TINY_QWEN_MIN_PIXELS, TINY_QWEN_MAX_PIXELS, CLIP_MEAN, CLIP_STD
         ),
     ),
     "qwen2_vl": TinyFamilySpec(
@@ -288,8 +288,8 @@ TINY_FAMILIES: dict[str, TinyFamilySpec] = {
         plain_tokens=(),
         chat_template=QWEN2_VL_TEMPLATE,
         build_config=_qwen2_vl_config,
-        build_processor=_qwen_processor(
-            "Qwen2VLProcessor", 14, TINY_QWEN_MIN_PIXELS, TINY_QWEN_MAX_PIXELS, _CLIP_MEAN, _CLIP_STD
+        build_processor=qwen_processor(
+            "Qwen2VLProcessor", 14, TINY_QWEN_MIN_PIXELS, TINY_QWEN_MAX_PIXELS, CLIP_MEAN, CLIP_STD
         ),
     ),
     "qwen3_vl": TinyFamilySpec(
@@ -298,7 +298,7 @@ TINY_FAMILIES: dict[str, TinyFamilySpec] = {
         plain_tokens=QWEN3_PLAIN_TOKENS,
         chat_template=QWEN3_VL_TEMPLATE,
         build_config=_qwen3_vl_config,
-        build_processor=_qwen_processor(
+        build_processor=qwen_processor(
             "Qwen3VLProcessor", 16, TINY_QWEN3_MIN_PIXELS, TINY_QWEN3_MAX_PIXELS, [0.5] * 3, [0.5] * 3
         ),
     ),

@@ -30,8 +30,10 @@ _CORPUS = [
 ]
 
 
-def train_byte_level_bpe(vocab_size: int = 512) -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """Vocabulary and merges of a byte-level BPE trained on grit's own prompt vocabulary."""
+def train_byte_level_bpe(
+    vocab_size: int = 512, corpus: Sequence[str] | None = None
+) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Vocabulary and merges of a byte-level BPE trained on ``corpus`` (default: grit's prompt words)."""
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -40,7 +42,7 @@ def train_byte_level_bpe(vocab_size: int = 512) -> tuple[dict[str, int], list[tu
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    tokenizer.train_from_iterator(list(corpus) if corpus is not None else _CORPUS * 4, trainer=trainer)
     model = json.loads(tokenizer.to_str())["model"]
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
     return dict(model["vocab"]), merges
@@ -54,6 +56,7 @@ def build_tokenizer(
     pad_token: str = "<|endoftext|>",
     chat_template: str | None = None,
     vocab_size: int = 512,
+    corpus: Sequence[str] | None = None,
 ):
     """A ``Qwen2Tokenizer`` (the class every supported family uses) with the given added tokens.
 
@@ -65,7 +68,7 @@ def build_tokenizer(
     from tokenizers import AddedToken
     from transformers import Qwen2Tokenizer
 
-    vocab, merges = train_byte_level_bpe(vocab_size)
+    vocab, merges = train_byte_level_bpe(vocab_size, corpus)
     tokenizer = Qwen2Tokenizer(
         vocab=vocab,
         merges=merges,

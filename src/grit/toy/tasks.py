@@ -1,0 +1,307 @@
+"""Pre-training tasks for the toy base model: the *separate* skills a pre-trained VLM has.
+
+The base learns to see (localise, count, compare positions, name colours and shapes), to answer
+questions directly, and to follow multi-step output-format instructions over arbitrary tag names.
+What it must *not* see (issue 8) is what GRPO-GR has to teach:
+
+- the GRIT prompt, and the tag names ``think`` / ``rethink``;
+- grounded reasoning for a question: a step that outputs boxes is never followed by a step that
+  answers or counts (``answer-then-locate`` is allowed, ``locate-then-answer`` is held out).
+
+So a GRIT chain is reachable only by composing skills in an order the base never practised, which
+keeps its zero-shot chain rate low but not zero, as for a real pre-trained VLM.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from grit.prompts import DIRECT_SUFFIX
+from grit.toy import world
+from grit.toy.world import TOY_COLOURS, TOY_SHAPES, ToyScene, phrase
+
+# Tag names the base practises with; ``think`` and ``rethink`` are held out for GRPO-GR.
+TAG_NAMES = (
+    "a", "b", "c", "x", "step", "look", "scan", "plan", "note", "box", "boxes", "list", "sum",
+    "final", "out", "result", "find", "check", "see", "count", "answer", "reply", "info", "obs",
+    "loc", "pos", "draft", "reason", "idea", "work", "ans", "output", "part", "focus", "view",
+)  # fmt: skip
+HELD_OUT_TAGS = ("think", "rethink")
+ANSWERING_SKILLS = ("answer", "count")
+TASK_KINDS = ("locate", "locate_all", "count", "spatial", "attribute", "describe", "compose")
+
+
+@dataclass
+class Sample:
+    """One teacher-forced example: the image, the user's text and the assistant's reply."""
+
+    image: Any
+    prompt: str
+    target: str
+    kind: str
+
+
+def box_json(box: list[int]) -> str:
+    return '{"bbox_2d": [' + ", ".join(str(int(v)) for v in box) + "]}"
+
+
+def boxes_json(boxes: list[list[int]]) -> str:
+    return "[" + ", ".join(box_json(b) for b in boxes) + "]"
+
+
+def article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def describe(scene: ToyScene, grounded: bool = False) -> str:
+    parts = [
+        f"{article(o.colour)} {o.colour} {o.shape}" + (" " + box_json(b) if grounded else "")
+        for o, b in zip(scene.objects, scene.boxes, strict=True)
+    ]
+    if not parts:
+        return "an empty picture"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _category(rng: random.Random) -> tuple[str | None, str | None]:
+    kind = rng.choice(("shape", "colour", "both", "all"))
+    colour = rng.choice(TOY_COLOURS) if kind in ("colour", "both") else None
+    shape = rng.choice(TOY_SHAPES) if kind in ("shape", "both") else None
+    return colour, shape
+
+
+def _question_frame(rng: random.Random, question: str, suffix: str) -> str:
+    """Bare, or in the GRIT prompt's ``\\nQuestion: ...`` frame (which real VLMs have seen)."""
+    if rng.random() < 0.5:
+        return "\nQuestion: " + question + suffix
+    return question + suffix
+
+
+# ---------------------------------------------------------------- single skills (content only)
+
+
+def _locate_one(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    named = world.unique_kinds(scene)
+    if not named:
+        return None
+    i = rng.choice(named)
+    p = phrase(scene.objects[i].colour, scene.objects[i].shape)
+    instruction = rng.choice(
+        (
+            f"Locate the {p} and output its bbox coordinates in JSON.",
+            f"Where is the {p}? Output the coordinates in JSON with key 'bbox_2d'.",
+            f"Output the bounding box of the {p} in JSON with key 'bbox_2d'.",
+            f"Find the {p}.",
+            f"Give the box of the {p}.",
+        )
+    )
+    return instruction, box_json(scene.boxes[i])
+
+
+def _locate_all(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
+    colour, shape = _category(rng)
+    p = phrase(colour, shape, plural=True)
+    boxes = [scene.boxes[i] for i in scene.matching(colour, shape)]
+    instruction = rng.choice(
+        (
+            f"Locate every {p[:-1]} and output the bbox coordinates in JSON.",
+            f"Output the coordinates of all {p} in JSON with key 'bbox_2d'.",
+            f"Find all the {p}.",
+            f"Detect the {p} and give their boxes.",
+        )
+    )
+    return instruction, boxes_json(boxes)
+
+
+def _count(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
+    colour, shape = _category(rng)
+    n = len(scene.matching(colour, shape))
+    return f"How many {phrase(colour, shape, plural=True)} are there?", str(n)
+
+
+def _spatial(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    named = world.unique_kinds(scene)
+    for _ in range(10):
+        if len(named) < 2:
+            return None
+        i, j = rng.sample(named, 2)
+        relation = rng.choice(world.RELATIONS)
+        holds = world.relation_holds(relation, scene.boxes[i], scene.boxes[j])
+        if holds is not None:
+            a, b = scene.objects[i], scene.objects[j]
+            q = f"Is the {phrase(a.colour, a.shape)} {relation} the {phrase(b.colour, b.shape)}?"
+            return q, "yes" if holds else "no"
+    return None
+
+
+def _attribute(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    named = world.unique_kinds(scene)
+    shapes = [o.shape for o in scene.objects]
+    colours = [o.colour for o in scene.objects]
+    by_shape = [i for i in range(len(shapes)) if shapes.count(shapes[i]) == 1]
+    by_colour = [i for i in range(len(colours)) if colours.count(colours[i]) == 1]
+    if by_shape and (not by_colour or rng.random() < 0.5):
+        i = rng.choice(by_shape)
+        return f"What colour is the {shapes[i]}?", colours[i]
+    if by_colour:
+        i = rng.choice(by_colour)
+        return f"What shape is the {colours[i]} object?", shapes[i]
+    if named:
+        i = rng.choice(named)
+        return f"Is there a {phrase(colours[i], shapes[i])}?", "yes"
+    return None
+
+
+def _question(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """A question about the scene and its short answer (count, spatial or attribute)."""
+    pick = rng.random()
+    if pick < 0.4:
+        return _count(rng, scene)
+    if pick < 0.8:
+        return _spatial(rng, scene) or _count(rng, scene)
+    return _attribute(rng, scene) or _count(rng, scene)
+
+
+# ---------------------------------------------------------------- tag-following compositions
+
+
+def _step_phrase(rng: random.Random, verb: str, tag: str, last: bool) -> str:
+    forms = [f"{verb} between <{tag}> and </{tag}>", f"{verb} between <{tag}> </{tag}>"]
+    forms.append(f"{verb} inside <{tag}> </{tag}>")
+    if last:
+        forms += [f"{verb} after <{tag}>"] * 2
+    return rng.choice(forms)
+
+
+def _skill(rng: random.Random, skill: str, scene: ToyScene, question: tuple[str, str] | None):
+    """(instruction verb phrase, content) for one step of a composition."""
+    if skill == "locate":
+        colour, shape = _category(rng)
+        p = phrase(colour, shape, plural=True)
+        boxes = [scene.boxes[i] for i in scene.matching(colour, shape)]
+        verb = rng.choice(
+            (
+                f"output the coordinates of all {p} in JSON with key 'bbox_2d'",
+                f"locate every {p[:-1]}",
+                f"give the boxes of the {p}",
+            )
+        )
+        return verb, boxes_json(boxes)
+    if skill == "grounded_describe":
+        verb = rng.choice(
+            (
+                "describe the image while output the coordinates of each object in JSON with key 'bbox_2d'",
+                "list the objects with their bbox coordinates",
+            )
+        )
+        return verb, describe(scene, grounded=True)
+    if skill == "describe":
+        return rng.choice(("describe the image", "list the objects you see")), describe(scene)
+    if skill == "count":
+        colour, shape = _category(rng)
+        p = phrase(colour, shape, plural=True)
+        return f"count the {p}", str(len(scene.matching(colour, shape)))
+    if skill == "answer":
+        assert question is not None
+        return rng.choice(("answer the question", "give the answer", "reply to the question")), question[1]
+    if skill == "repeat":
+        assert question is not None
+        return "repeat the question", question[0]
+    if skill == "colours":
+        seen = sorted({o.colour for o in scene.objects}, key=TOY_COLOURS.index)
+        return "name the colours you see", ", ".join(seen) if seen else "none"
+    word = rng.choice(("ok", "done", "ready", "yes", "hello", "start"))
+    return f"write the word {word}", word
+
+
+SKILLS = ("locate", "grounded_describe", "describe", "count", "answer", "repeat", "colours", "word")
+BOX_SKILLS = ("locate", "grounded_describe")
+
+
+def allowed_plan(plan: list[str]) -> bool:
+    """False for the held-out composition: boxes output before a step that answers or counts."""
+    seen_boxes = False
+    for skill in plan:
+        if skill in ANSWERING_SKILLS and seen_boxes:
+            return False
+        seen_boxes = seen_boxes or skill in BOX_SKILLS
+    return True
+
+
+def _compose(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
+    n_steps = rng.choice((2, 2, 3, 3, 3))
+    while True:
+        plan = [rng.choice(SKILLS) for _ in range(n_steps)]
+        if allowed_plan(plan) and len(set(plan)) == len(plan):
+            break
+    needs_question = any(s in ("answer", "repeat") for s in plan) or rng.random() < 0.2
+    question = _question(rng, scene) if needs_question else None
+    tags = rng.sample(TAG_NAMES, n_steps)
+    sentences, contents = [], []
+    for k, (skill, tag) in enumerate(zip(plan, tags, strict=True)):
+        verb, content = _skill(rng, skill, scene, question)
+        step = _step_phrase(rng, verb, tag, last=k == n_steps - 1)
+        if k == 0:
+            sentences.append("First, " + step)
+        elif k == n_steps - 1 and rng.random() < 0.5:
+            sentences[-1] += " and then " + step
+        else:
+            sentences.append(rng.choice(("Then, ", "Next, ", "Finally, ")) + step)
+        contents.append(f"<{tag}> {content} </{tag}>")
+    instruction = " " + ". ".join(sentences) + ".\n"
+    prompt = ("\nQuestion: " + question[0] if question else "") + instruction
+    return prompt, " ".join(contents)
+
+
+# ---------------------------------------------------------------- sampling
+
+
+DEFAULT_WEIGHTS = {
+    "locate": 0.2,
+    "locate_all": 0.15,
+    "count": 0.15,
+    "spatial": 0.15,
+    "attribute": 0.05,
+    "describe": 0.05,
+    "compose": 0.25,
+}
+
+
+def sample_task(rng: random.Random, weights: dict[str, float] | None = None, max_objects: int = 6) -> Sample:
+    """One pre-training example drawn from the task mixture ``weights``."""
+    weights = weights or DEFAULT_WEIGHTS
+    kinds, w = zip(*weights.items(), strict=True)
+    while True:
+        kind = rng.choices(kinds, w)[0]
+        scene = world.sample_scene(rng, rng.randint(1, max_objects))
+        made = _make(rng, kind, scene)
+        if made is not None:
+            prompt, target = made
+            return Sample(scene.image, prompt, target, kind)
+
+
+def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | None:
+    if kind == "locate":
+        return _locate_one(rng, scene)
+    if kind == "locate_all":
+        return _locate_all(rng, scene)
+    if kind == "describe":
+        return rng.choice(("Describe the image.", "What objects are in the picture?")), describe(scene)
+    if kind == "compose":
+        return _compose(rng, scene)
+    if kind == "count":
+        qa = _count(rng, scene)
+        suffix = rng.choice((" Answer with a number.", DIRECT_SUFFIX, ""))
+    elif kind == "spatial":
+        qa = _spatial(rng, scene)
+        suffix = rng.choice((" Answer yes or no.", DIRECT_SUFFIX, ""))
+    elif kind == "attribute":
+        qa = _attribute(rng, scene)
+        suffix = rng.choice((DIRECT_SUFFIX, ""))
+    else:
+        raise ValueError(f"unknown task kind {kind!r}; choose from {TASK_KINDS}")
+    if qa is None:
+        return None
+    return _question_frame(rng, qa[0], suffix), qa[1]

@@ -1,0 +1,202 @@
+"""The demo's toy world: flat shapes on a 4 x 4 grid of 28-pixel cells in a 112-pixel image.
+
+Why a grid (TOY-NOTES): Qwen2.5-VL merges 2 x 2 patches of 14 px into one visual token, so a
+28-px cell is exactly one token. With at most one object per cell every token "owns" at most one
+object, which makes seeing learnable for a model of a few million parameters in CPU hours. Inside
+its cell an object has a random size and offset, so boxes still vary pixel by pixel.
+
+Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
+map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
+loader, rewards and metrics as real data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grit.data.synth import BACKGROUNDS, Obj, Scene, render_scene, visible_boxes
+
+IMAGE_SIZE = 112
+CELL = 28
+GRID = IMAGE_SIZE // CELL
+TOY_COLOURS = ("red", "green", "blue", "orange")
+TOY_SHAPES = ("circle", "square", "triangle")
+RELATIONS = ("left of", "right of", "above", "below")
+MIN_SIZE, MAX_SIZE, MARGIN = 14, 24, 1
+
+
+@dataclass
+class ToyScene:
+    """A rendered scene: objects in reading order (row by row), their exact boxes and the image."""
+
+    scene: Scene
+    boxes: list[list[int]]
+    image: Any
+
+    @property
+    def objects(self) -> list[Obj]:
+        return self.scene.objects
+
+    def matching(self, colour: str | None = None, shape: str | None = None) -> list[int]:
+        """Indices of the objects of ``colour`` and/or ``shape`` (None matches any)."""
+        return [
+            i
+            for i, o in enumerate(self.objects)
+            if (colour is None or o.colour == colour) and (shape is None or o.shape == shape)
+        ]
+
+
+def _cell_of(obj: Obj) -> tuple[int, int]:
+    return obj.y // CELL, obj.x // CELL
+
+
+def sample_scene(rng: random.Random, n_objects: int, kinds: list[tuple[str, str]] | None = None) -> ToyScene:
+    """A scene of ``n_objects`` in distinct cells; ``kinds`` fixes the first (shape, colour) pairs."""
+    if not 0 <= n_objects <= GRID * GRID:
+        raise ValueError(f"n_objects must be in 0..{GRID * GRID}")
+    cells = rng.sample(range(GRID * GRID), n_objects)
+    kinds = list(kinds or [])
+    objects = []
+    for k, cell in enumerate(cells):
+        shape, colour = kinds[k] if k < len(kinds) else (rng.choice(TOY_SHAPES), rng.choice(TOY_COLOURS))
+        size = rng.randint(MIN_SIZE, MAX_SIZE)
+        row, col = divmod(cell, GRID)
+        x = col * CELL + rng.randint(MARGIN, CELL - size - MARGIN)
+        y = row * CELL + rng.randint(MARGIN, CELL - size - MARGIN)
+        objects.append(Obj(shape, colour, x, y, size))
+    return render(objects, rng.choice(BACKGROUNDS))
+
+
+def render(objects: list[Obj], background: tuple[int, int, int]) -> ToyScene:
+    """Render ``objects`` (sorted into reading order) and compute their exact boxes."""
+    objects = sorted(objects, key=_cell_of)
+    scene = Scene(IMAGE_SIZE, background, objects=objects)
+    image, labels = render_scene(scene)
+    boxes, _ = visible_boxes(labels, len(objects))
+    return ToyScene(scene, [[int(v) for v in b] for b in boxes if b is not None], image)
+
+
+# ---------------------------------------------------------------- referring expressions
+
+
+def phrase(colour: str | None, shape: str | None, plural: bool = False) -> str:
+    """ "red circle", "squares", "blue objects" ..."""
+    noun = shape or "object"
+    if plural:
+        noun += "s"
+    return f"{colour} {noun}" if colour else noun
+
+
+def unique_kinds(scene: ToyScene) -> list[int]:
+    """Objects that a "the <colour> <shape>" phrase names unambiguously."""
+    kinds = [(o.colour, o.shape) for o in scene.objects]
+    return [i for i, k in enumerate(kinds) if kinds.count(k) == 1]
+
+
+def relation_holds(relation: str, a: list[int], b: list[int]) -> bool | None:
+    """Whether box ``a`` is ``relation`` box ``b``; None when the boxes share a row/column (ambiguous)."""
+    if relation in ("left of", "right of"):
+        if a[2] <= b[0]:
+            left = True
+        elif b[2] <= a[0]:
+            left = False
+        else:
+            return None
+        return left if relation == "left of" else not left
+    if a[3] <= b[1]:
+        above = True
+    elif b[3] <= a[1]:
+        above = False
+    else:
+        return None
+    return above if relation == "above" else not above
+
+
+# ---------------------------------------------------------------- GRIT-format questions
+
+
+def count_question(rng: random.Random, target: int) -> tuple[ToyScene, dict[str, Any]]:
+    """ "How many <category> are there?" with exactly ``target`` matching objects (0-4)."""
+    kind = rng.choice(("shape", "colour", "both"))
+    colour = rng.choice(TOY_COLOURS) if kind in ("colour", "both") else None
+    shape = rng.choice(TOY_SHAPES) if kind in ("shape", "both") else None
+    n_other = rng.randint(max(0, 1 - target), max(1, 6 - target))
+    kinds = [(shape or rng.choice(TOY_SHAPES), colour or rng.choice(TOY_COLOURS)) for _ in range(target)]
+    while len(kinds) < target + n_other:
+        s, c = rng.choice(TOY_SHAPES), rng.choice(TOY_COLOURS)
+        if not ((colour is None or c == colour) and (shape is None or s == shape)):
+            kinds.append((s, c))
+    scene = sample_scene(rng, len(kinds), kinds)
+    about = scene.matching(colour, shape)
+    assert len(about) == target
+    question = f"How many {phrase(colour, shape, plural=True)} are there?"
+    return scene, {"question": question, "answer": str(target), "about": about, "question_type": "count"}
+
+
+def spatial_question(rng: random.Random, answer: bool) -> tuple[ToyScene, dict[str, Any]]:
+    """ "Is the <A> <relation> the <B>?" about two uniquely named objects, never ambiguous."""
+    for _ in range(1000):
+        scene = sample_scene(rng, rng.randint(2, 5))
+        named = unique_kinds(scene)
+        if len(named) < 2:
+            continue
+        i, j = rng.sample(named, 2)
+        relation = rng.choice(RELATIONS)
+        holds = relation_holds(relation, scene.boxes[i], scene.boxes[j])
+        if holds is None or holds != answer:
+            continue
+        a, b = scene.objects[i], scene.objects[j]
+        question = f"Is the {phrase(a.colour, a.shape)} {relation} the {phrase(b.colour, b.shape)}?"
+        return scene, {
+            "question": question,
+            "answer": "yes" if answer else "no",
+            "about": [i, j],
+            "question_type": "yes_no",
+        }
+    raise RuntimeError("could not draw a spatial question")  # pragma: no cover - 1000 draws always suffice
+
+
+def write_questions(
+    out: str | Path, name: str, n_count: int, n_spatial: int, seed: int, overwrite: bool = False
+) -> Path:
+    """Write ``OUT/NAME.jsonl`` + ``OUT/NAME/`` images: counting (answers 0-4, balanced) and spatial
+    yes/no (balanced) questions, each with the ground-truth boxes of the objects it is about."""
+    out = Path(out)
+    jsonl = out / f"{name}.jsonl"
+    if jsonl.exists() and not overwrite:
+        raise FileExistsError(f"{jsonl} exists; pass overwrite=True to replace it")
+    image_dir = out / name
+    image_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"grit-toy-questions:{seed}:{name}")
+    plan = [("count", i % 5) for i in range(n_count)] + [("spatial", i % 2 == 0) for i in range(n_spatial)]
+    rng.shuffle(plan)
+    tmp = jsonl.with_name(jsonl.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for index, (family, target) in enumerate(plan):
+            row_rng = random.Random(f"grit-toy-questions:{seed}:{name}:{index}")
+            if family == "count":
+                scene, q = count_question(row_rng, target)
+            else:
+                scene, q = spatial_question(row_rng, target)
+            file_name = f"{index:05d}.png"
+            scene.image.save(image_dir / file_name, format="PNG")
+            row = {
+                "id": f"{name}-{index:05d}",
+                "question": q["question"],
+                "answer": q["answer"],
+                "image": file_name,
+                "width": IMAGE_SIZE,
+                "height": IMAGE_SIZE,
+                "bboxs": [[float(v) for v in scene.boxes[i]] for i in q["about"]],
+                "dataset": "toy_count" if family == "count" else "toy_spatial",
+                "question_type": q["question_type"],
+                "object_boxes": scene.boxes,
+            }
+            fh.write(json.dumps(row) + "\n")
+    os.replace(tmp, jsonl)
+    return jsonl
