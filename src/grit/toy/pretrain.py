@@ -168,10 +168,11 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def pretrain(config: PretrainConfig, spec: ToyModelSpec = ToyModelSpec(), progress: bool = True) -> Path:
+def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress: bool = True) -> Path:
     """Pre-train a toy base from scratch; writes an HF-format model folder and ``pretrain_log.jsonl``."""
     import contextlib
 
+    spec = spec or ToyModelSpec()
     out = Path(config.out)
     if out.exists() and any(out.iterdir()) and not config.overwrite:
         raise FileExistsError(f"{out} is not empty; pass --overwrite to write into it")
