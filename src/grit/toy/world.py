@@ -138,7 +138,9 @@ def count_question(rng: random.Random, target: int) -> tuple[ToyScene, dict[str,
     return scene, {"question": question, "answer": str(target), "about": about, "question_type": "count"}
 
 
-def spatial_question(rng: random.Random, answer: bool) -> tuple[ToyScene, dict[str, Any]]:
+def spatial_question(
+    rng: random.Random, answer: bool, relations: tuple[str, ...] = RELATIONS
+) -> tuple[ToyScene, dict[str, Any]]:
     """ "Is the <A> <relation> the <B>?" about two uniquely named objects, never ambiguous."""
     for _ in range(1000):
         scene = sample_scene(rng, rng.randint(2, 5))
@@ -146,7 +148,7 @@ def spatial_question(rng: random.Random, answer: bool) -> tuple[ToyScene, dict[s
         if len(named) < 2:
             continue
         i, j = rng.sample(named, 2)
-        relation = rng.choice(RELATIONS)
+        relation = rng.choice(relations)
         holds = relation_holds(relation, scene.boxes[i], scene.boxes[j])
         if holds is None or holds != answer:
             continue
