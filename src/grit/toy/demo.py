@@ -174,6 +174,33 @@ def reading(before: dict[str, Any], after: dict[str, Any], n_train: int) -> str:
     )
 
 
+SHOWN_METRICS = (
+    ("acc", "accuracy"),
+    ("grounded_rate", "grounded chains"),
+    ("giou", "grounding IoU"),
+    ("boxes_per_answer", "boxes per answer"),
+    ("count_consistency", "count = boxes"),
+)
+
+
+def before_after_table(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Rows = metric x dataset, columns = before, after, change (what the demo prints)."""
+    from grit.evaluate.metrics import align_table
+
+    def cell(v: Any, signed: bool = False) -> str:
+        if v is None:
+            return "-"
+        return f"{v:+.3f}" if signed else f"{v:.3f}"
+
+    rows = []
+    for key, title in SHOWN_METRICS:
+        for name in [n for n in after if n != "overall"] + ["overall"]:
+            b, a = (before.get(name) or {}).get(key), (after.get(name) or {}).get(key)
+            diff = a - b if a is not None and b is not None else None
+            rows.append([f"{title} ({name})", cell(b), cell(a), cell(diff, signed=True)])
+    return align_table(["held-out metric", "before", "after", "change"], rows)
+
+
 def write_demo_report(out: Path, before: dict[str, Any], after: dict[str, Any], after_dir: Path) -> Path:
     """``DIR/report.html``: before/after metrics on top, then every held-out chain after training."""
     from grit.evaluate.predictions import PREDICTIONS, read_predictions
@@ -199,7 +226,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     """Run every stage into ``config.out`` and return the contents of ``metrics.json``."""
     import torch
 
-    from grit.evaluate.compare import compare_metrics, format_comparison
+    from grit.evaluate.compare import compare_metrics
     from grit.evaluate.predictions import write_json_atomic
     from grit.toy.shipped import base_model_path
 
@@ -248,7 +275,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     }
     write_json_atomic(out / "metrics.json", result)
     write_demo_report(out, before, after, out / "after")
-    print(format_comparison(comparison, "before", "after"))
+    print(before_after_table(before, after))
     print(result["reading"])
     _log(f"wrote {out / 'metrics.json'} and {out / 'report.html'} in {result['seconds']['total']:.0f} s")
     return result

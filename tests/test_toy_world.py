@@ -1,0 +1,107 @@
+"""The demo's toy world: exact boxes, one object per cell, balanced questions, held-out compositions."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grit.data.synth import COLOURS
+from grit.prompts import GRIT_SUFFIX
+from grit.toy import tasks, world
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(0, 8))
+def test_scene_boxes_are_exact_and_one_object_per_cell(seed, n):
+    scene = world.sample_scene(random.Random(seed), n)
+    assert len(scene.boxes) == len(scene.objects) == n
+    cells = set()
+    for obj, box in zip(scene.objects, scene.boxes, strict=True):
+        x1, y1, x2, y2 = box
+        assert 0 <= x1 < x2 <= world.IMAGE_SIZE and 0 <= y1 < y2 <= world.IMAGE_SIZE
+        # the box lies inside the object's own 28-px cell (one visual token per object)
+        assert x1 // world.CELL == (x2 - 1) // world.CELL and y1 // world.CELL == (y2 - 1) // world.CELL
+        cells.add((x1 // world.CELL, y1 // world.CELL))
+        # the box is tight: the object's colour inside its cell spans exactly the box
+        cx, cy = x1 // world.CELL * world.CELL, y1 // world.CELL * world.CELL
+        own = [
+            (x, y)
+            for x in range(cx, cx + world.CELL)
+            for y in range(cy, cy + world.CELL)
+            if scene.image.getpixel((x, y)) == COLOURS[obj.colour]
+        ]
+        xs, ys = [p[0] for p in own], [p[1] for p in own]
+        assert [min(xs), min(ys), max(xs) + 1, max(ys) + 1] == box
+    assert len(cells) == n
+    # reading order: row by row
+    keys = [(b[1] // world.CELL, b[0] // world.CELL) for b in scene.boxes]
+    assert keys == sorted(keys)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), target=st.integers(0, 4))
+def test_count_question_counts_what_it_says(seed, target):
+    scene, q = world.count_question(random.Random(seed), target)
+    assert q["answer"] == str(target) and len(q["about"]) == target
+    words = q["question"].removeprefix("How many ").removesuffix(" are there?").split()
+    colour = words[0] if words[0] in world.TOY_COLOURS else None
+    shape = words[-1].removesuffix("s")
+    shape = None if shape == "object" else shape
+    assert len(scene.matching(colour, shape)) == target
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), answer=st.booleans())
+def test_spatial_question_is_true_to_the_boxes(seed, answer):
+    scene, q = world.spatial_question(random.Random(seed), answer)
+    i, j = q["about"]
+    relation = next(r for r in world.RELATIONS if f" {r} " in q["question"])
+    assert world.relation_holds(relation, scene.boxes[i], scene.boxes[j]) is answer
+    assert q["answer"] == ("yes" if answer else "no")
+
+
+def test_write_questions_is_balanced_deterministic_and_refuses_to_overwrite(tmp_path):
+    path = world.write_questions(tmp_path, "train", 10, 10, seed=3)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    counts = sorted(r["answer"] for r in rows if r["dataset"] == "toy_count")
+    assert counts == sorted([str(i % 5) for i in range(10)])
+    assert sorted(r["answer"] for r in rows if r["dataset"] == "toy_spatial") == ["no"] * 5 + ["yes"] * 5
+    assert all((tmp_path / "train" / r["image"]).exists() for r in rows)
+    assert all(len(r["bboxs"]) == int(r["answer"]) for r in rows if r["dataset"] == "toy_count")
+    assert all(len(r["bboxs"]) == 2 for r in rows if r["dataset"] == "toy_spatial")
+    again = world.write_questions(tmp_path / "again", "train", 10, 10, seed=3)
+    assert again.read_text() == path.read_text()
+    try:
+        world.write_questions(tmp_path, "train", 10, 10, seed=3)
+    except FileExistsError:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("overwrote existing questions")
+
+
+def test_pretraining_never_shows_the_grit_prompt_or_a_grounded_chain():
+    rng = random.Random(0)
+    for _ in range(3000):
+        sample = tasks.sample_task(rng)
+        text = sample.prompt + sample.target
+        assert GRIT_SUFFIX.strip() not in text
+        assert "<think>" not in text and "<rethink>" not in text and "rethink" not in text
+        if sample.kind == "compose":
+            # a step with boxes is never followed by a step that answers or counts
+            parts = [p for p in sample.target.split("</") if "> " in p]
+            saw_box = False
+            for part in parts:
+                body = part.split("> ", 1)[1]
+                if saw_box:
+                    assert not body.strip().isdigit() and body.strip() not in ("yes", "no")
+                saw_box = saw_box or "bbox_2d" in body
+
+
+def test_allowed_plan_holds_out_locate_then_answer():
+    assert tasks.allowed_plan(["answer", "locate"])
+    assert tasks.allowed_plan(["describe", "count", "locate"])
+    assert not tasks.allowed_plan(["locate", "answer"])
+    assert not tasks.allowed_plan(["grounded_describe", "describe", "count"])
