@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument(
         "--curriculum-steps", type=int, default=1500, help="steps over which scenes grow to 6 objects"
     )
+    pre.add_argument("--vision-stage-steps", type=int, default=1500, help="first steps on vision-only skills")
+    pre.add_argument("--vision-lr-scale", type=float, default=1.0, help="lr multiplier of the vision tower")
+    pre.add_argument("--rope-theta", type=float, default=20.0, help="text RoPE theta of the toy model")
     pre.add_argument(
         "--max-minutes", type=float, default=None, help="stop after this wall time (schedule adapts)"
     )
@@ -58,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
+    from grit.toy.model import ToyModelSpec
     from grit.toy.pretrain import PretrainConfig, pretrain
 
     config = PretrainConfig(
@@ -67,6 +71,8 @@ def run_pretrain(args: argparse.Namespace) -> int:
         lr=args.lr,
         warmup_steps=args.warmup_steps,
         curriculum_steps=args.curriculum_steps,
+        vision_stage_steps=args.vision_stage_steps,
+        vision_lr_scale=args.vision_lr_scale,
         max_minutes=args.max_minutes,
         seed=args.seed,
         device=args.device,
@@ -75,7 +81,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         save_every=args.save_every,
         overwrite=args.overwrite,
     )
-    path = pretrain(config)
+    path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")
     return 0
 

@@ -46,6 +46,12 @@ class ToyModelSpec:
     vision_heads: int = 4
     vision_mlp: int = 512
     vocab_size: int = 1024
+    # Image tokens sit on a 4 x 4 grid, so their (height, width) rotary positions differ by at most
+    # 3. With Qwen's default theta and the width section on the lowest frequencies those angles are
+    # ~0.01 rad and the model cannot tell cells apart; a small theta and no frequencies spent on the
+    # (unused) temporal axis make the grid position visible.
+    rope_theta: float = 20.0
+    mrope_section: tuple[int, int, int] = (2, 7, 7)
 
 
 def tokenizer_corpus(n_samples: int = 6000, seed: int = 0) -> list[str]:
@@ -88,7 +94,7 @@ def build_toy_config(tokenizer: Any, spec: ToyModelSpec = ToyModelSpec()) -> Any
         num_hidden_layers=spec.text_layers,
         num_attention_heads=spec.text_heads,
         num_key_value_heads=spec.text_kv_heads,
-        rope_parameters=mrope(1e4, head_dim),
+        rope_parameters=mrope(spec.rope_theta, head_dim, mrope_section=list(spec.mrope_section)),
         tie_word_embeddings=True,
     )
     config = Qwen2_5_VLConfig(

@@ -35,6 +35,8 @@ class PretrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     curriculum_steps: int = 1500  # max objects per scene ramps from 2 to 6 over these steps
+    vision_stage_steps: int = 1500  # first steps: vision-only skills (tasks.VISION_WEIGHTS)
+    vision_lr_scale: float = 1.0  # learning-rate multiplier of the vision tower and merger
     seed: int = 0
     device: str = "auto"
     workers: int = 1
@@ -106,10 +108,12 @@ class TaskStream(torch.utils.data.IterableDataset):
         rng = random.Random(f"grit-toy-pretrain:{self.config.seed}:{self.start_step}:{worker}")
         pad = self.processor.tokenizer.convert_tokens_to_ids("<|endoftext|>")
         step = self.start_step + worker
+        vision_until = self.config.vision_stage_steps
         while True:
             limit = max_objects_at(step, self.config.curriculum_steps)
+            weights = tasks.VISION_WEIGHTS if step < vision_until else None
             batch = [
-                encode(self.processor, tasks.sample_task(rng, max_objects=limit))
+                encode(self.processor, tasks.sample_task(rng, weights, max_objects=limit))
                 for _ in range(self.config.batch_size)
             ]
             yield collate(batch, pad)
@@ -189,10 +193,19 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
             return torch.autocast("cuda", dtype=torch.bfloat16)
     else:
         autocast = contextlib.nullcontext
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embed" not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embed" not in n)]
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, param in model.named_parameters():
+        key = (param.ndim >= 2 and "embed" not in name, ".visual." in f".{name}")
+        groups.setdefault(key, []).append(param)
     optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {
+                "params": params,
+                "weight_decay": config.weight_decay if decays else 0.0,
+                "lr_scale": config.vision_lr_scale if vision else 1.0,
+            }
+            for (decays, vision), params in groups.items()
+        ],
         lr=config.lr,
         betas=(0.9, 0.98),
     )
@@ -217,7 +230,7 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
                 break
             lr = _lr_at(step, config, elapsed)
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group["lr_scale"]
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             with autocast():
                 loss = model(**batch).loss

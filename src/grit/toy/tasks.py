@@ -30,7 +30,10 @@ TAG_NAMES = (
 )  # fmt: skip
 HELD_OUT_TAGS = ("think", "rethink")
 ANSWERING_SKILLS = ("answer", "count")
-TASK_KINDS = ("locate", "locate_all", "count", "spatial", "attribute", "describe", "compose")
+TASK_KINDS = (
+    "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
+    "describe", "compose",
+)  # fmt: skip
 
 
 @dataclass
@@ -259,14 +262,21 @@ def _compose(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
 
 
 DEFAULT_WEIGHTS = {
-    "locate": 0.2,
+    "locate": 0.15,
     "locate_all": 0.15,
-    "count": 0.15,
-    "spatial": 0.15,
+    "count": 0.05,
+    "count_balanced": 0.1,
+    "spatial": 0.05,
+    "spatial_balanced": 0.1,
     "attribute": 0.05,
     "describe": 0.05,
-    "compose": 0.25,
+    "compose": 0.3,
 }
+
+
+# Stage one of the curriculum: only skills that need the picture, on balanced answers, so the
+# language model cannot lower its loss by learning answer priors instead of looking.
+VISION_WEIGHTS = {"locate": 0.35, "count_balanced": 0.25, "spatial_balanced": 0.25, "attribute": 0.15}
 
 
 def sample_task(rng: random.Random, weights: dict[str, float] | None = None, max_objects: int = 6) -> Sample:
@@ -275,11 +285,24 @@ def sample_task(rng: random.Random, weights: dict[str, float] | None = None, max
     kinds, w = zip(*weights.items(), strict=True)
     while True:
         kind = rng.choices(kinds, w)[0]
+        if kind in ("count_balanced", "spatial_balanced"):
+            return _balanced(rng, kind)
         scene = world.sample_scene(rng, rng.randint(1, max_objects))
         made = _make(rng, kind, scene)
         if made is not None:
             prompt, target = made
             return Sample(scene.image, prompt, target, kind)
+
+
+def _balanced(rng: random.Random, kind: str) -> Sample:
+    """Counting with answers 0-4 equally likely, or spatial yes/no half and half."""
+    if kind == "count_balanced":
+        scene, q = world.count_question(rng, rng.randint(0, 4))
+        suffix = rng.choice((" Answer with a number.", DIRECT_SUFFIX, ""))
+    else:
+        scene, q = world.spatial_question(rng, rng.random() < 0.5)
+        suffix = rng.choice((" Answer yes or no.", DIRECT_SUFFIX, ""))
+    return Sample(scene.image, _question_frame(rng, q["question"], suffix), q["answer"], kind)
 
 
 def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | None:
