@@ -222,6 +222,26 @@ def write_demo_report(out: Path, before: dict[str, Any], after: dict[str, Any], 
     return target
 
 
+# Settings that do not change results; a folder resumes under any of their values.
+NEUTRAL_SETTINGS = ("out", "progress", "threads", "rollout_log_steps", "eval_batch_size")
+
+
+def check_settings(out: Path, config: DemoConfig, model: str) -> None:
+    """Record the settings in ``OUT/demo_settings.json``; refuse to mix runs made with others."""
+    settings = {k: v for k, v in asdict(config).items() if k not in NEUTRAL_SETTINGS} | {"model": model}
+    path = out / "demo_settings.json"
+    if path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous != json.loads(json.dumps(settings)):
+            changed = sorted(k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k))
+            raise ValueError(
+                f"{out} holds a demo run made with other settings ({', '.join(changed)} differ); "
+                "choose another --out, or delete that folder yourself to start over"
+            )
+        return
+    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+
+
 def run_demo(config: DemoConfig) -> dict[str, Any]:
     """Run every stage into ``config.out`` and return the contents of ``metrics.json``."""
     import torch
@@ -236,6 +256,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     model = config.model or str(base_model_path())
+    check_settings(out, config, model)
     timings: dict[str, float] = {}
 
     def stage(name: str, message: str, fn, *args):

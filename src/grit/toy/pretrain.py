@@ -34,7 +34,7 @@ class PretrainConfig:
     warmup_steps: int = 200
     weight_decay: float = 0.01
     grad_clip: float = 1.0
-    curriculum_steps: int = 1500  # max objects per scene ramps from 2 to 6 over these steps
+    curriculum_steps: int = 1500  # max objects per scene ramps from 1 to 6 over these steps
     vision_stage_steps: int = 1500  # first steps: vision-only skills (tasks.VISION_WEIGHTS)
     vision_lr_scale: float = 1.0  # learning-rate multiplier of the vision tower and merger
     seed: int = 0
@@ -92,7 +92,7 @@ def collate(items: list[dict[str, Any]], pad_id: int) -> dict[str, Any]:
 def max_objects_at(step: int, curriculum_steps: int) -> int:
     if curriculum_steps <= 0:
         return 6
-    return min(6, 2 + (4 * step) // curriculum_steps)
+    return min(6, 1 + (5 * step) // curriculum_steps)
 
 
 class TaskStream(torch.utils.data.IterableDataset):

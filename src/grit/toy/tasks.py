@@ -286,6 +286,8 @@ def sample_task(rng: random.Random, weights: dict[str, float] | None = None, max
     while True:
         kind = rng.choices(kinds, w)[0]
         if kind in ("count_balanced", "spatial_balanced"):
+            if max_objects < 3:  # the easiest scenes come first (one object: what and where)
+                continue
             return _balanced(rng, kind)
         scene = world.sample_scene(rng, rng.randint(1, max_objects))
         made = _make(rng, kind, scene)

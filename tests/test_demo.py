@@ -1,0 +1,74 @@
+"""``grit demo`` reduced for CI: the shipped base really trains, and every artifact is written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grit.cli import main
+from grit.toy.demo import DemoConfig, run_demo
+from grit.toy.shipped import base_model_path
+
+pytestmark = pytest.mark.slow
+
+CI_STEPS = 30
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    config = DemoConfig(out=str(out), n_eval=10, max_steps=CI_STEPS, rollout_log_steps=10, progress=False)
+    return out, run_demo(config)
+
+
+def test_shipped_base_is_small_safetensors():
+    path = base_model_path()
+    size = sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    assert (path / "model.safetensors").exists() and size <= 20 * 2**20
+
+
+def test_reduced_demo_raises_the_training_reward(demo_run):
+    _, result = demo_run
+    curve = result["train"]
+    assert curve["steps"] == CI_STEPS
+    assert curve["reward_last"] > curve["reward_first"], curve
+
+
+def test_reduced_demo_writes_every_artifact(demo_run):
+    out, result = demo_run
+    for name in (
+        "metrics.json",
+        "report.html",
+        "data/train.jsonl",
+        "data/eval.jsonl",
+        "before/predictions.jsonl",
+        "before/metrics.json",
+        "after/predictions.jsonl",
+        "after/report.html",
+        "train/model.safetensors",
+        "train/metrics.jsonl",
+        "train/rollouts.jsonl",
+    ):
+        assert (out / name).exists(), name
+    saved = json.loads((out / "metrics.json").read_text())
+    assert set(saved["before"]) == set(saved["after"]) == {"toy_count", "toy_spatial", "overall"}
+    assert saved["after"]["overall"]["n"] == 10
+    assert saved["reading"].startswith("After GRPO-GR on 20 training triplets")
+    assert "before · overall" in (out / "report.html").read_text()
+    rows = [json.loads(line) for line in (out / "data/train.jsonl").read_text().splitlines()]
+    assert sorted(r["dataset"] for r in rows) == ["toy_count"] * 10 + ["toy_spatial"] * 10
+
+
+def test_demo_resumes_without_redoing_finished_stages(demo_run, capsys):
+    out, first = demo_run
+    assert main(["demo", "--out", str(out), "--n-eval", "10", "--steps", str(CI_STEPS)]) == 0
+    again = json.loads((out / "metrics.json").read_text())
+    assert again["seconds"]["train"] < 10 and again["after"] == first["after"]
+    assert "held-out metric" in capsys.readouterr().out
+
+
+def test_demo_refuses_a_folder_made_with_other_settings(demo_run):
+    out, _ = demo_run
+    with pytest.raises(ValueError, match="other settings"):
+        run_demo(DemoConfig(out=str(out), n_eval=10, max_steps=CI_STEPS + 1, progress=False))
