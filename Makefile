@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+DEMO_OUT ?= demo-out
 demo: venv
-	GRIT=$(BIN)/grit bash scripts/pipeline-demo.sh
+	$(BIN)/grit demo --out $(DEMO_OUT)
 
 test: venv lint browser
 	GRIT_REQUIRE_BROWSER=$(GRIT_REQUIRE_BROWSER) $(BIN)/python -m pytest -q

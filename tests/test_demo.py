@@ -36,7 +36,7 @@ def test_reduced_demo_raises_the_training_reward(demo_run):
 
 
 def test_reduced_demo_writes_every_artifact(demo_run):
-    out, result = demo_run
+    out, _ = demo_run
     for name in (
         "metrics.json",
         "report.html",

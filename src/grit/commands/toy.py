@@ -30,11 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     pre.add_argument("--vision-stage-steps", type=int, default=1500, help="first steps on vision-only skills")
     pre.add_argument("--vision-lr-scale", type=float, default=1.0, help="lr multiplier of the vision tower")
-    pre.add_argument("--rope-theta", type=float, default=20.0, help="text RoPE theta of the toy model")
+    pre.add_argument("--rope-theta", type=float, default=1e4, help="text RoPE theta of the toy model")
     pre.add_argument(
         "--max-minutes", type=float, default=None, help="stop after this wall time (schedule adapts)"
     )
     pre.add_argument("--seed", type=int, default=0)
+    pre.add_argument("--init", default=None, help="continue from this toy model folder (a second stage)")
     pre.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     pre.add_argument("--workers", type=int, default=1, help="data-generation worker processes (default 1)")
     pre.add_argument("--eval-every", type=int, default=250)
@@ -75,6 +76,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         vision_lr_scale=args.vision_lr_scale,
         max_minutes=args.max_minutes,
         seed=args.seed,
+        init=args.init,
         device=args.device,
         workers=args.workers,
         eval_every=args.eval_every,

@@ -233,7 +233,9 @@ def check_settings(out: Path, config: DemoConfig, model: str) -> None:
     if path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
         if previous != json.loads(json.dumps(settings)):
-            changed = sorted(k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k))
+            changed = sorted(
+                k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k)
+            )
             raise ValueError(
                 f"{out} holds a demo run made with other settings ({', '.join(changed)} differ); "
                 "choose another --out, or delete that folder yourself to start over"

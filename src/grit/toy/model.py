@@ -46,11 +46,10 @@ class ToyModelSpec:
     vision_heads: int = 4
     vision_mlp: int = 512
     vocab_size: int = 1024
-    # Image tokens sit on a 4 x 4 grid, so their (height, width) rotary positions differ by at most
-    # 3. With Qwen's default theta and the width section on the lowest frequencies those angles are
-    # ~0.01 rad and the model cannot tell cells apart; a small theta and no frequencies spent on the
-    # (unused) temporal axis make the grid position visible.
-    rope_theta: float = 20.0
+    # Rotary positions. No frequencies are spent on the temporal axis (one still image), so height
+    # and width get 7 each. A small theta (20) meant to spread the 4 x 4 grid's angles was worse
+    # in practice (one-object localisation IoU 0.03-0.08 vs 0.53 with 1e4, same budget).
+    rope_theta: float = 1e4
     mrope_section: tuple[int, int, int] = (2, 7, 7)
 
 

@@ -45,6 +45,7 @@ class PretrainConfig:
     log_every: int = 25
     max_minutes: float | None = None  # stop (and finish the schedule) after this wall time
     save_every: int = 1000
+    init: str | None = None  # continue from this toy model folder (a second stage) instead of scratch
     overwrite: bool = False
 
 
@@ -184,7 +185,13 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
     device = resolve_device(config.device)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    model, processor = build_toy_model(spec, seed=config.seed)
+    if config.init:
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        model = AutoModelForImageTextToText.from_pretrained(config.init, dtype=torch.float32)
+        processor = AutoProcessor.from_pretrained(config.init)
+    else:
+        model, processor = build_toy_model(spec, seed=config.seed)
     model.to(device).train()
     torch.backends.cuda.matmul.allow_tf32 = True
     if device == "cuda":

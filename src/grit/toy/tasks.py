@@ -4,9 +4,14 @@ The base learns to see (localise, count, compare positions, name colours and sha
 questions directly, and to follow multi-step output-format instructions over arbitrary tag names.
 What it must *not* see (issue 8) is what GRPO-GR has to teach:
 
-- the GRIT prompt, and the tag names ``think`` / ``rethink``;
+- the GRIT prompt (its wording never appears);
 - grounded reasoning for a question: a step that outputs boxes is never followed by a step that
   answers or counts (``answer-then-locate`` is allowed, ``locate-then-answer`` is held out).
+
+Tag names, ``think`` and ``rethink`` among them, are drawn from a wide pool: a real pre-trained
+VLM has met such tags, and a first base that never saw these two could not copy them from the
+GRIT prompt at all (zero-shot chain rate 0.000 greedy and sampled), which leaves GRPO nothing
+to reinforce.
 
 So a GRIT chain is reachable only by composing skills in an order the base never practised, which
 keeps its zero-shot chain rate low but not zero, as for a real pre-trained VLM.
@@ -22,13 +27,12 @@ from grit.prompts import DIRECT_SUFFIX
 from grit.toy import world
 from grit.toy.world import TOY_COLOURS, TOY_SHAPES, ToyScene, phrase
 
-# Tag names the base practises with; ``think`` and ``rethink`` are held out for GRPO-GR.
+# Tag names the base practises with (any of them in any step; the composition is what is held out).
 TAG_NAMES = (
-    "a", "b", "c", "x", "step", "look", "scan", "plan", "note", "box", "boxes", "list", "sum",
+    "a", "b", "c", "x", "think", "rethink", "step", "look", "scan", "plan", "note", "box", "boxes", "list", "sum",
     "final", "out", "result", "find", "check", "see", "count", "answer", "reply", "info", "obs",
     "loc", "pos", "draft", "reason", "idea", "work", "ans", "output", "part", "focus", "view",
 )  # fmt: skip
-HELD_OUT_TAGS = ("think", "rethink")
 ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
