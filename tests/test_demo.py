@@ -48,7 +48,7 @@ def test_reduced_demo_writes_every_artifact(demo_run):
         "after/report.html",
         "train/model.safetensors",
         "train/metrics.jsonl",
-        "train/rollouts.jsonl",
+        "train/rollouts/rollouts.jsonl",
     ):
         assert (out / name).exists(), name
     saved = json.loads((out / "metrics.json").read_text())
