@@ -1,6 +1,6 @@
 """Reports: the self-contained HTML report of an evaluation and chains marked up for terminals.
 
-- ``write_report(out_dir, records=None, metrics=None, image_for=None, max_samples=500)`` -> path
+- ``write_report(out_dir, records=None, metrics=None, image_for=None, max_samples=500, title=...)`` -> path
 - ``render_report(records, metrics, image_for=None, max_samples=500)`` -> HTML string
 - ``chain_html(completion)``, ``chain_terminal(completion, color=True)``, ``safe_terminal_text``
 """

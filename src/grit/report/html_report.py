@@ -244,6 +244,7 @@ def write_report(
     metrics: Mapping[str, Any] | None = None,
     image_for: Callable[[Mapping[str, Any]], Any] | None = None,
     max_samples: int | None = 500,
+    title: str = "grit evaluation",
 ) -> Path:
     """Write ``out_dir/report.html`` (records and metrics default to the files in ``out_dir``)."""
     from grit.evaluate.predictions import METRICS, PREDICTIONS, REPORT, read_predictions
@@ -256,7 +257,7 @@ def write_report(
         metrics = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"metrics": {}}
     if image_for is None:
         image_for = _image_from_path
-    page = render_report(records, metrics, image_for, max_samples)
+    page = render_report(records, metrics, image_for, max_samples, title)
     target = out / REPORT
     tmp = target.with_name(REPORT + ".tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -204,22 +204,17 @@ def before_after_table(before: dict[str, Any], after: dict[str, Any]) -> str:
 def write_demo_report(out: Path, before: dict[str, Any], after: dict[str, Any], after_dir: Path) -> Path:
     """``DIR/report.html``: before/after metrics on top, then every held-out chain after training."""
     from grit.evaluate.predictions import PREDICTIONS, read_predictions
-    from grit.report.html_report import _image_from_path, render_report
+    from grit.report import write_report
 
     table = {f"before · {k}": v for k, v in before.items()} | {f"after · {k}": v for k, v in after.items()}
     settings = json.loads((after_dir / "metrics.json").read_text(encoding="utf-8")).get("settings", {})
-    page = render_report(
-        read_predictions(after_dir / PREDICTIONS),
-        {"metrics": table, "settings": settings},
-        _image_from_path,
+    return write_report(
+        out,
+        records=read_predictions(after_dir / PREDICTIONS),
+        metrics={"metrics": table, "settings": settings},
         max_samples=None,
         title="grit demo: the toy base after GRPO-GR (held-out chains)",
     )
-    target = out / "report.html"
-    tmp = target.with_name("report.html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
-    return target
 
 
 # Settings that do not change results; a folder resumes under any of their values.

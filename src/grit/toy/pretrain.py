@@ -55,8 +55,6 @@ def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
     The reply is tokenised on its own, after the generation prompt, exactly as the model will
     produce it at generation time.
     """
-    import torch
-
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": sample.prompt}]}]
     prompt = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     inputs = processor(text=[prompt], images=[sample.image], return_tensors="pt")
@@ -72,8 +70,6 @@ def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
 
 
 def collate(items: list[dict[str, Any]], pad_id: int) -> dict[str, Any]:
-    import torch
-
     length = max(len(i["input_ids"]) for i in items)
     ids = torch.full((len(items), length), pad_id, dtype=torch.long)
     labels = torch.full((len(items), length), -100, dtype=torch.long)
@@ -139,8 +135,6 @@ def heldout_batches(processor: Any, n: int, seed: int = 12345, batch_size: int =
 
 
 def heldout_loss(model: Any, batches: list[dict[str, Any]], device: Any, autocast: Any) -> dict[str, float]:
-    import torch
-
     totals = {"real": 0.0, "swapped": 0.0}
     was_training = model.training
     model.eval()
@@ -166,8 +160,6 @@ def _lr_at(step: int, config: PretrainConfig, elapsed: float = 0.0) -> float:
 
 
 def resolve_device(name: str) -> str:
-    import torch
-
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return name
