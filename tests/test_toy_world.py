@@ -104,3 +104,51 @@ def test_allowed_plan_holds_out_locate_then_answer():
     assert tasks.allowed_plan(["describe", "count", "locate"])
     assert not tasks.allowed_plan(["locate", "answer"])
     assert not tasks.allowed_plan(["grounded_describe", "describe", "count"])
+
+
+def _background_pixels(scene: world.ToyScene) -> dict[tuple[int, int], tuple[int, int, int]]:
+    inside = {(x, y) for b in scene.boxes for x in range(b[0], b[2]) for y in range(b[1], b[3])}
+    size = world.IMAGE_SIZE
+    return {
+        (x, y): scene.image.getpixel((x, y)) for x in range(size) for y in range(size) if (x, y) not in inside
+    }
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(0, 6))
+def test_coordinate_background_encodes_position_and_leaves_boxes_alone(seed, n):
+    shaded = world.sample_scene(random.Random(seed), n)
+    try:
+        world.set_background_style("plain")
+        plain = world.sample_scene(random.Random(seed), n)
+    finally:
+        world.set_background_style("coordinate")
+    assert shaded.boxes == plain.boxes and shaded.objects == plain.objects
+    flat = set(_background_pixels(plain).values())
+    assert len(flat) == 1  # the ablation's background is one colour
+    (r0, g0, b0), last = flat.pop(), world.IMAGE_SIZE - 1
+    for (x, y), (r, g, b) in _background_pixels(shaded).items():
+        # red falls off to the right, blue downwards, green untouched: position is in the pixels
+        assert abs(r - (r0 - world.SHADE * x / last)) <= 0.5 + 1e-9
+        assert abs(b - (b0 - world.SHADE * y / last)) <= 0.5 + 1e-9
+        assert g == g0
+
+
+def test_background_style_is_checked():
+    import pytest
+
+    with pytest.raises(ValueError, match="background style"):
+        world.set_background_style("stripes")
+
+
+def test_pretrain_mixture_option_is_parsed_and_checked():
+    import argparse
+
+    import pytest
+
+    from grit.commands.toy import parse_mixture
+
+    assert parse_mixture("locate=0.2, compose=0.3") == {"locate": 0.2, "compose": 0.3}
+    for bad in ("locate", "seeing=1", "locate=x", "locate=-1", "locate=0"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_mixture(bad)

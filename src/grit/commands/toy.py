@@ -40,7 +40,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument("--workers", type=int, default=1, help="data-generation worker processes (default 1)")
     pre.add_argument("--eval-every", type=int, default=250)
     pre.add_argument("--save-every", type=int, default=1000)
+    pre.add_argument(
+        "--mixture",
+        type=parse_mixture,
+        default=None,
+        help="task weights after the vision stage, e.g. locate=0.2,compose=0.3 (default: the standard mixture)",
+    )
     pre.add_argument("--overwrite", action="store_true")
+    pre.add_argument(
+        "--background",
+        choices=("coordinate", "plain"),
+        default="coordinate",
+        help="toy-world background: shaded by position (default) or flat (ablation)",
+    )
     pre.set_defaults(func=run_pretrain)
 
     probe = sub.add_parser("probe", help="measure a base model's skills on held-out toy scenes")
@@ -48,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     probe.add_argument("--n", type=int, default=200, help="held-out examples per skill (default 200)")
     probe.add_argument("--out", default=None, help="write the skill table as JSON here")
     probe.add_argument("--seed", type=int, default=0)
+    probe.add_argument(
+        "--background",
+        choices=("coordinate", "plain"),
+        default="coordinate",
+        help="toy-world background: shaded by position (default) or flat (ablation)",
+    )
     probe.set_defaults(func=run_probe)
 
     data = sub.add_parser("data", help="write toy counting + spatial questions in GRIT JSONL")
@@ -59,6 +77,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--overwrite", action="store_true")
     data.set_defaults(func=run_data)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
+
+
+def parse_mixture(text: str) -> dict[str, float]:
+    """``kind=weight,kind=weight`` -> {kind: weight}, checked against the task kinds."""
+    from grit.toy.tasks import TASK_KINDS
+
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        kind, sep, value = part.partition("=")
+        kind = kind.strip()
+        if not sep or kind not in TASK_KINDS:
+            raise argparse.ArgumentTypeError(f"{part!r}: expected KIND=WEIGHT with KIND one of {TASK_KINDS}")
+        try:
+            weights[kind] = float(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{part!r}: weight {value!r} is not a number") from exc
+        if weights[kind] < 0:
+            raise argparse.ArgumentTypeError(f"{part!r}: weights must be >= 0")
+    if not any(weights.values()):
+        raise argparse.ArgumentTypeError("the mixture needs at least one positive weight")
+    return weights
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
@@ -82,6 +121,8 @@ def run_pretrain(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         save_every=args.save_every,
         overwrite=args.overwrite,
+        background=args.background,
+        mixture=args.mixture,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")
@@ -93,7 +134,9 @@ def run_probe(args: argparse.Namespace) -> int:
 
     from grit.toy.probe import format_skill_table, probe_skills
     from grit.toy.shipped import base_model_path
+    from grit.toy.world import set_background_style
 
+    set_background_style(args.background)
     skills = probe_skills(args.model or str(base_model_path()), n=args.n, seed=args.seed)
     print(format_skill_table(skills))
     if args.out:

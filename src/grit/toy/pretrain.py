@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from grit.toy import tasks
+from grit.toy import tasks, world
 from grit.toy.model import ToyModelSpec, build_toy_model
 
 
@@ -46,6 +46,8 @@ class PretrainConfig:
     max_minutes: float | None = None  # stop (and finish the schedule) after this wall time
     save_every: int = 1000
     init: str | None = None  # continue from this toy model folder (a second stage) instead of scratch
+    background: str = "coordinate"  # the toy world's background (world.BACKGROUND_STYLES)
+    mixture: dict[str, float] | None = None  # task weights after the vision stage (tasks.DEFAULT_WEIGHTS)
     overwrite: bool = False
 
 
@@ -100,6 +102,7 @@ class TaskStream(torch.utils.data.IterableDataset):
         self.processor, self.config, self.start_step = processor, config, start_step
 
     def __iter__(self):
+        world.set_background_style(self.config.background)  # also in spawned data workers
         info = torch.utils.data.get_worker_info()
         worker, n_workers = (info.id, info.num_workers) if info else (0, 1)
         rng = random.Random(f"grit-toy-pretrain:{self.config.seed}:{self.start_step}:{worker}")
@@ -108,7 +111,7 @@ class TaskStream(torch.utils.data.IterableDataset):
         vision_until = self.config.vision_stage_steps
         while True:
             limit = max_objects_at(step, self.config.curriculum_steps)
-            weights = tasks.VISION_WEIGHTS if step < vision_until else None
+            weights = tasks.VISION_WEIGHTS if step < vision_until else self.config.mixture
             batch = [
                 encode(self.processor, tasks.sample_task(rng, weights, max_objects=limit))
                 for _ in range(self.config.batch_size)
@@ -175,6 +178,7 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
         raise FileExistsError(f"{out} is not empty; pass --overwrite to write into it")
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
+    world.set_background_style(config.background)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
     if config.init:

@@ -5,6 +5,13 @@ Why a grid (TOY-NOTES): Qwen2.5-VL merges 2 x 2 patches of 14 px into one visual
 object, which makes seeing learnable for a model of a few million parameters in CPU hours. Inside
 its cell an object has a random size and offset, so boxes still vary pixel by pixel.
 
+Why a shaded background: Qwen2.5-VL's vision tower has no absolute position embedding, and with
+the toy text model's M-RoPE the width axis gets only the slowest rotary frequencies, so a few
+million parameters never learned *where* a token is in the previous bases (left/right stayed at
+chance). A real VLM learns this from billions of images; here the background is shaded from left to
+right in its red channel and from top to bottom in its blue channel, so every visual token carries
+its position in its content (``BACKGROUND_STYLE = "coordinate"``; ``"plain"`` is the flat variant).
+
 Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
 map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
 loader, rewards and metrics as real data.
@@ -28,6 +35,9 @@ TOY_COLOURS = ("red", "green", "blue", "orange")
 TOY_SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("left of", "right of", "above", "below")
 MIN_SIZE, MAX_SIZE, MARGIN = 14, 24, 1
+BACKGROUND_STYLES = ("coordinate", "plain")
+BACKGROUND_STYLE = "coordinate"  # the toy world's background; "plain" only for the ablation
+SHADE = 56  # how much darker the red (right edge) and blue (bottom edge) channels get
 
 
 @dataclass
@@ -72,11 +82,36 @@ def sample_scene(rng: random.Random, n_objects: int, kinds: list[tuple[str, str]
     return render(objects, rng.choice(BACKGROUNDS))
 
 
+def set_background_style(style: str) -> None:
+    """Choose the background of every scene drawn from now on (``coordinate`` or ``plain``)."""
+    global BACKGROUND_STYLE
+    if style not in BACKGROUND_STYLES:
+        raise ValueError(f"background style must be one of {BACKGROUND_STYLES}, not {style!r}")
+    BACKGROUND_STYLE = style
+
+
+def shaded_background(background: tuple[int, int, int]) -> Any:
+    """The light ``background`` with red falling off to the right and blue falling off downwards."""
+    import numpy as np
+    from PIL import Image
+
+    ramp = np.linspace(0.0, SHADE, IMAGE_SIZE, dtype=np.float32)
+    arr = np.empty((IMAGE_SIZE, IMAGE_SIZE, 3), np.float32)
+    arr[...] = np.array(background, np.float32)
+    arr[:, :, 0] -= ramp[None, :]
+    arr[:, :, 2] -= ramp[:, None]
+    return Image.fromarray(np.rint(arr).astype(np.uint8), "RGB")
+
+
 def render(objects: list[Obj], background: tuple[int, int, int]) -> ToyScene:
     """Render ``objects`` (sorted into reading order) and compute their exact boxes."""
     objects = sorted(objects, key=_cell_of)
     scene = Scene(IMAGE_SIZE, background, objects=objects)
     image, labels = render_scene(scene)
+    if BACKGROUND_STYLE == "coordinate":
+        from PIL import Image
+
+        image = Image.composite(image, shaded_background(background), labels.point(lambda v: 255 if v else 0))
     boxes, _ = visible_boxes(labels, len(objects))
     return ToyScene(scene, [[int(v) for v in b] for b in boxes if b is not None], image)
 
