@@ -46,6 +46,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="task weights after the vision stage, e.g. locate=0.2,compose=0.3 (default: the standard mixture)",
     )
+    pre.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="auto: bf16 autocast on a GPU, fp32 on CPU; bf16 is ~1.5x faster on CPUs with AVX512-BF16",
+    )
+    pre.add_argument(
+        "--length-pool", type=int, default=8, help="batches drawn at once and grouped by length (default 8)"
+    )
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument(
         "--background",
@@ -123,6 +132,8 @@ def run_pretrain(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         background=args.background,
         mixture=args.mixture,
+        length_pool=args.length_pool,
+        precision=args.precision,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")

@@ -37,7 +37,7 @@ RELATIONS = ("left of", "right of", "above", "below")
 MIN_SIZE, MAX_SIZE, MARGIN = 14, 24, 1
 BACKGROUND_STYLES = ("coordinate", "plain")
 BACKGROUND_STYLE = "coordinate"  # the toy world's background; "plain" only for the ablation
-SHADE = 56  # how much darker the red (right edge) and blue (bottom edge) channels get
+SHADE = 80  # how much darker the red (right edge) and blue (bottom edge) channels get
 
 
 @dataclass
