@@ -50,9 +50,21 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     evals = [r for r in log if "heldout_loss_real" in r]
     assert [r["step"] for r in evals] == [2, 4]
     assert all(r["heldout_loss_real"] > 0 and r["heldout_loss_swapped"] > 0 for r in evals)
-    # a non-empty folder is never written into without --overwrite
-    with pytest.raises(FileExistsError):
+    # a non-empty folder is never written into without --overwrite or --resume
+    with pytest.raises(FileExistsError, match="--resume"):
         main(args)
+    # --resume picks up the saved fp32 state; this run had finished, so nothing more is trained
+    weights = (out / "model.safetensors").read_bytes()
+    assert main([*args, "--resume"]) == 0
+    assert "resuming" in capsys.readouterr().out and (out / "model.safetensors").read_bytes() == weights
+    assert len((out / "pretrain_log.jsonl").read_text().splitlines()) == len(log)
+    with pytest.raises(ValueError, match="lr differ"):
+        main([*args, "--resume", "--lr", "1e-3"])
+    empty = tmp_path / "other"
+    empty.mkdir()
+    (empty / "note.txt").write_text("mine")
+    with pytest.raises(FileNotFoundError, match="resume_state"):
+        main([*args[:5], str(empty), *args[6:], "--resume"])
 
     table = tmp_path / "skills.json"
     assert main(["toy", "probe", "--model", str(out), "--n", "4", "--out", str(table)]) == 0

@@ -57,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run in --out from its last save"
+    )
+    pre.add_argument(
         "--background",
         choices=("coordinate", "plain"),
         default="coordinate",
@@ -134,6 +137,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         mixture=args.mixture,
         length_pool=args.length_pool,
         precision=args.precision,
+        resume=args.resume,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")

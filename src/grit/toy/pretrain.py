@@ -52,6 +52,12 @@ class PretrainConfig:
     length_pool: int = 8  # draw this many batches at once and group them by length (less padding)
     mixture: dict[str, float] | None = None  # task weights after the vision stage (tasks.DEFAULT_WEIGHTS)
     overwrite: bool = False
+    resume: bool = False  # continue an interrupted run in ``out`` from its last save
+
+
+RESUME_STATE = "resume_state.pt"  # fp32 weights, optimiser and position of the last save (not shipped)
+# Settings that may differ when a run is resumed (they do not change what is trained).
+RESUME_NEUTRAL = ("resume", "overwrite", "workers", "device", "eval_every", "log_every", "save_every")
 
 
 def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
@@ -194,18 +200,24 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
 
     spec = spec or ToyModelSpec()
     out = Path(config.out)
-    if out.exists() and any(out.iterdir()) and not config.overwrite:
-        raise FileExistsError(f"{out} is not empty; pass --overwrite to write into it")
+    state = _resume_state(out, config, spec) if config.resume else None
+    if state is None and out.exists() and any(out.iterdir()) and not config.overwrite:
+        raise FileExistsError(
+            f"{out} is not empty; pass --resume to continue it or --overwrite to write into it"
+        )
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
     world.set_background_style(config.background)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    if config.init:
+    if state is not None or config.init:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        model = AutoModelForImageTextToText.from_pretrained(config.init, dtype=torch.float32)
-        processor = AutoProcessor.from_pretrained(config.init)
+        source = out if state is not None else config.init
+        model = AutoModelForImageTextToText.from_pretrained(source, dtype=torch.float32)
+        processor = AutoProcessor.from_pretrained(source)
+        if state is not None:
+            model.load_state_dict(state["model"])  # the fp32 weights, not the bf16 copy
     else:
         model, processor = build_toy_model(spec, seed=config.seed)
     model.to(device).train()
@@ -234,8 +246,14 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
         lr=config.lr,
         betas=(0.9, 0.98),
     )
+    start_step, previous_seconds, running = 0, 0.0, 0.0
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+        start_step, previous_seconds, running = state["step"], state["seconds"], state["running"]
+        if progress:
+            print(f"resuming {out} at step {start_step}", flush=True)
     loader = torch.utils.data.DataLoader(
-        TaskStream(processor, config),
+        TaskStream(processor, config, start_step=start_step),
         batch_size=None,
         num_workers=config.workers,
         persistent_workers=config.workers > 0,
@@ -243,12 +261,14 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
     )
     heldout = heldout_batches(processor, config.eval_samples)
     log_path = out / "pretrain_log.jsonl"
-    (out / "pretrain_config.json").write_text(
-        json.dumps({"config": asdict(config), "spec": asdict(spec)}, indent=2) + "\n", encoding="utf-8"
-    )
-    started, running = time.time(), 0.0
+    if state is None:
+        (out / "pretrain_config.json").write_text(
+            json.dumps({"config": asdict(config), "spec": asdict(spec)}, indent=2) + "\n", encoding="utf-8"
+        )
+    started = time.time() - previous_seconds
+    done = start_step
     with log_path.open("a", encoding="utf-8") as log:
-        for step, batch in enumerate(loader):
+        for step, batch in enumerate(loader, start=start_step):
             elapsed = time.time() - started
             out_of_time = config.max_minutes is not None and elapsed >= 60 * config.max_minutes
             if step >= config.steps or out_of_time:
@@ -263,8 +283,9 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
+            done = step + 1
             value = float(loss.detach())
-            running = 0.9 * running + 0.1 * value if step else value
+            running = 0.9 * running + 0.1 * value if step else value  # (kept across a resume)
             record: dict[str, Any] = {}
             if (step + 1) % config.log_every == 0:
                 record = {"loss": round(running, 4), "lr": lr}
@@ -278,8 +299,50 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
                     print(json.dumps(record), flush=True)
             if (step + 1) % config.save_every == 0:
                 save_base(model, processor, out)
+                _save_resume_state(out, model, optimizer, step + 1, time.time() - started, running)
     save_base(model, processor, out)
+    _save_resume_state(out, model, optimizer, done, time.time() - started, running)
     return out
+
+
+def _save_resume_state(
+    out: Path, model: Any, optimizer: Any, step: int, seconds: float, running: float
+) -> None:
+    """Everything ``--resume`` needs, written atomically next to the weights."""
+    import os
+
+    state = {
+        "model": {k: v.detach().to("cpu") for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "step": step,
+        "seconds": seconds,
+        "running": running,
+    }
+    tmp = out / (RESUME_STATE + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, out / RESUME_STATE)
+
+
+def _resume_state(out: Path, config: PretrainConfig, spec: ToyModelSpec) -> dict[str, Any] | None:
+    """The saved state of an interrupted run in ``out`` (None if it has none), after checking that
+    it was started with the same settings."""
+    path = out / RESUME_STATE
+    if not path.exists():
+        if out.exists() and any(out.iterdir()):
+            raise FileNotFoundError(f"{out} has no {RESUME_STATE} to resume from")
+        return None
+    saved = json.loads((out / "pretrain_config.json").read_text(encoding="utf-8"))
+    now = json.loads(json.dumps({"config": asdict(config), "spec": asdict(spec)}))
+    for key in RESUME_NEUTRAL:
+        saved["config"].pop(key, None)
+        now["config"].pop(key, None)
+    if saved != now:
+        changed = sorted(k for k in now["config"] if now["config"][k] != saved["config"].get(k))
+        changed += sorted(f"spec.{k}" for k in now["spec"] if now["spec"][k] != saved["spec"].get(k))
+        raise ValueError(
+            f"{out} was started with other settings ({', '.join(changed)} differ); resume with the same ones"
+        )
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 def save_base(model: Any, processor: Any, out: Path) -> None:
