@@ -45,7 +45,7 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
-    assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "coordinate"
+    assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "plain"
     log = [json.loads(line) for line in (out / "pretrain_log.jsonl").read_text().splitlines()]
     evals = [r for r in log if "heldout_loss_real" in r]
     assert [r["step"] for r in evals] == [2, 4]

@@ -117,15 +117,17 @@ def _background_pixels(scene: world.ToyScene) -> dict[tuple[int, int], tuple[int
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.integers(0, 6))
 def test_coordinate_background_encodes_position_and_leaves_boxes_alone(seed, n):
-    shaded = world.sample_scene(random.Random(seed), n)
+    previous = world.BACKGROUND_STYLE
     try:
+        world.set_background_style("coordinate")
+        shaded = world.sample_scene(random.Random(seed), n)
         world.set_background_style("plain")
         plain = world.sample_scene(random.Random(seed), n)
     finally:
-        world.set_background_style("coordinate")
+        world.set_background_style(previous)
     assert shaded.boxes == plain.boxes and shaded.objects == plain.objects
     flat = set(_background_pixels(plain).values())
-    assert len(flat) == 1  # the ablation's background is one colour
+    assert len(flat) == 1  # the plain background is one colour
     (r0, g0, b0), last = flat.pop(), world.IMAGE_SIZE - 1
     for (x, y), (r, g, b) in _background_pixels(shaded).items():
         # red falls off to the right, blue downwards, green untouched: position is in the pixels

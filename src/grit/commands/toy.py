@@ -61,9 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     pre.add_argument(
         "--background",
-        choices=("coordinate", "plain"),
-        default="coordinate",
-        help="toy-world background: shaded by position (default) or flat (ablation)",
+        choices=("plain", "coordinate"),
+        default="plain",
+        help="toy-world background: flat (default, the shipped base's) or shaded by position",
     )
     pre.set_defaults(func=run_pretrain)
 
@@ -74,9 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     probe.add_argument("--seed", type=int, default=0)
     probe.add_argument(
         "--background",
-        choices=("coordinate", "plain"),
-        default="coordinate",
-        help="toy-world background: shaded by position (default) or flat (ablation)",
+        choices=("plain", "coordinate"),
+        default="plain",
+        help="toy-world background: flat (default, the shipped base's) or shaded by position",
     )
     probe.set_defaults(func=run_probe)
 

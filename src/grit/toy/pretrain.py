@@ -47,7 +47,7 @@ class PretrainConfig:
     max_minutes: float | None = None  # stop (and finish the schedule) after this wall time
     save_every: int = 1000
     init: str | None = None  # continue from this toy model folder (a second stage) instead of scratch
-    background: str = "coordinate"  # the toy world's background (world.BACKGROUND_STYLES)
+    background: str = "plain"  # the toy world's background (world.BACKGROUND_STYLES)
     precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 on CPU), "bf16" or "fp32"
     length_pool: int = 8  # draw this many batches at once and group them by length (less padding)
     mixture: dict[str, float] | None = None  # task weights after the vision stage (tasks.DEFAULT_WEIGHTS)

@@ -5,12 +5,10 @@ Why a grid (TOY-NOTES): Qwen2.5-VL merges 2 x 2 patches of 14 px into one visual
 object, which makes seeing learnable for a model of a few million parameters in CPU hours. Inside
 its cell an object has a random size and offset, so boxes still vary pixel by pixel.
 
-Why a shaded background: Qwen2.5-VL's vision tower has no absolute position embedding, and with
-the toy text model's M-RoPE the width axis gets only the slowest rotary frequencies, so a few
-million parameters never learned *where* a token is in the previous bases (left/right stayed at
-chance). A real VLM learns this from billions of images; here the background is shaded from left to
-right in its red channel and from top to bottom in its blue channel, so every visual token carries
-its position in its content (``BACKGROUND_STYLE = "coordinate"``; ``"plain"`` is the flat variant).
+Backgrounds: flat light colours (``BACKGROUND_STYLE = "plain"``, what the shipped base was trained
+on), or ``"coordinate"``: red fading from left to right and blue from top to bottom, so every visual
+token carries its position in its colour. The shading was tried because the bases located objects
+in x but often not in y; in 110 CPU minutes of continued pre-training it did not help (docs/demo.md).
 
 Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
 map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
@@ -36,7 +34,7 @@ TOY_SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("left of", "right of", "above", "below")
 MIN_SIZE, MAX_SIZE, MARGIN = 14, 24, 1
 BACKGROUND_STYLES = ("coordinate", "plain")
-BACKGROUND_STYLE = "coordinate"  # the toy world's background; "plain" only for the ablation
+BACKGROUND_STYLE = "plain"  # the toy world's background (the shipped base's); "coordinate" is shaded
 SHADE = 80  # how much darker the red (right edge) and blue (bottom edge) channels get
 
 
