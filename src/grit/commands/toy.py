@@ -59,12 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument(
         "--resume", action="store_true", help="continue an interrupted run in --out from its last save"
     )
-    pre.add_argument(
-        "--background",
-        choices=("plain", "coordinate"),
-        default="plain",
-        help="toy-world background: flat (default, the shipped base's) or shaded by position",
-    )
+    add_background_argument(pre)
     pre.set_defaults(func=run_pretrain)
 
     probe = sub.add_parser("probe", help="measure a base model's skills on held-out toy scenes")
@@ -72,12 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     probe.add_argument("--n", type=int, default=200, help="held-out examples per skill (default 200)")
     probe.add_argument("--out", default=None, help="write the skill table as JSON here")
     probe.add_argument("--seed", type=int, default=0)
-    probe.add_argument(
-        "--background",
-        choices=("plain", "coordinate"),
-        default="plain",
-        help="toy-world background: flat (default, the shipped base's) or shaded by position",
-    )
+    add_background_argument(probe)
     probe.set_defaults(func=run_probe)
 
     data = sub.add_parser("data", help="write toy counting + spatial questions in GRIT JSONL")
@@ -89,6 +79,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--overwrite", action="store_true")
     data.set_defaults(func=run_data)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
+
+
+def add_background_argument(parser: argparse.ArgumentParser) -> None:
+    """``--background``: pre-training and probing must draw scenes the same way."""
+    parser.add_argument(
+        "--background",
+        choices=("plain", "coordinate"),
+        default="plain",
+        help="toy-world background: flat (default, the shipped base's) or shaded by position",
+    )
 
 
 def parse_mixture(text: str) -> dict[str, float]:

@@ -8,7 +8,7 @@ its cell an object has a random size and offset, so boxes still vary pixel by pi
 Backgrounds: flat light colours (``BACKGROUND_STYLE = "plain"``, what the shipped base was trained
 on), or ``"coordinate"``: red fading from left to right and blue from top to bottom, so every visual
 token carries its position in its colour. The shading was tried because the bases located objects
-in x but often not in y; in 110 CPU minutes of continued pre-training it did not help (docs/demo.md).
+in x but often not in y; in 43 CPU minutes of continued pre-training it did not help (docs/demo.md).
 
 Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
 map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
