@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,6 +98,30 @@ def test_pretraining_never_shows_the_grit_prompt_or_a_grounded_chain():
                 if saw_box:
                     assert not body.strip().isdigit() and body.strip() not in ("yes", "no")
                 saw_box = saw_box or "bbox_2d" in body
+
+
+def test_copy_task_repeats_the_prompt_text_and_never_the_grit_composition():
+    rng = random.Random(1)
+    for _ in range(500):
+        sample = tasks.sample_task(rng, {"copy": 1.0})
+        assert sample.kind == "copy" and sample.prompt.endswith(": " + sample.target)
+        assert not ("<rethink>" in sample.target and "<answer>" in sample.target)
+        assert "bbox_2d" not in sample.target
+
+
+def test_box_reasoning_answers_follow_from_the_boxes_in_the_prompt():
+    rng = random.Random(2)
+    relations = 0
+    for _ in range(400):
+        sample = tasks.sample_task(rng, {"box_reasoning": 1.0})
+        boxes = [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', sample.prompt)]
+        relation = next((r for r in world.RELATIONS if f" {r} " in sample.prompt), None)
+        if relation is None:
+            assert sample.target == str(len(boxes))
+        else:
+            relations += 1
+            assert sample.target == ("yes" if world.relation_holds(relation, *boxes) else "no")
+    assert relations > 100
 
 
 def test_allowed_plan_holds_out_locate_then_answer():
