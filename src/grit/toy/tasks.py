@@ -36,7 +36,7 @@ TAG_NAMES = (
 ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
-    "describe", "compose", "copy", "box_reasoning",
+    "describe", "compose", "copy", "copy_tags", "box_reasoning",
 )  # fmt: skip
 
 
@@ -270,25 +270,29 @@ COPY_WORDS = (
 )  # fmt: skip
 
 
-def _copy(rng: random.Random) -> tuple[str, str]:
+def _copy(rng: random.Random, tags_only: bool = False) -> tuple[str, str]:
     """Repeat a random run of tagged words and digits: dense practice in copying from the prompt.
 
     Following an instruction's tag names is copying, an induction skill that a 6-layer model only
     learns from many examples; compositions alone teach it slowly (a base continued on 50 %
     compositions for 1,500 steps still wrote ``<answer>`` for every tag and could not repeat a
-    question). A real pre-trained VLM copies fluently, so this is a skill the base may have. A run
-    that holds both ``rethink`` and ``answer`` is redrawn, so the GRIT composition never appears.
+    question). A real pre-trained VLM copies fluently, so this is a skill the base may have.
+    ``tags_only`` (the ``copy_tags`` kind) keeps the bodies to 0-1 words, so that most of the loss
+    falls on tag names: words after a unique context are copied long before names after the
+    ambiguous ``<``. A run that holds both ``rethink`` and ``answer`` is redrawn, so the GRIT
+    composition never appears.
     """
     while True:
         parts = []
-        for _ in range(rng.randint(2, 6)):
+        for _ in range(rng.randint(3, 6) if tags_only else rng.randint(2, 6)):
+            words = rng.randint(0, 1) if tags_only else rng.randint(1, 4)
             body = " ".join(
                 rng.choice(COPY_WORDS) if rng.random() < 0.7 else str(rng.randint(0, 112))
-                for _ in range(rng.randint(1, 4))
+                for _ in range(words)
             )
-            if rng.random() < 0.7:
+            if tags_only or rng.random() < 0.7:
                 tag = rng.choice(TAG_NAMES)
-                body = f"<{tag}> {body} </{tag}>"
+                body = f"<{tag}> {body} </{tag}>" if body else f"<{tag}> </{tag}>"
             parts.append(body)
         text = " ".join(parts)
         if not ("<rethink>" in text and "<answer>" in text):
@@ -387,8 +391,8 @@ def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | N
         return rng.choice(("Describe the image.", "What objects are in the picture?")), describe(scene)
     if kind == "compose":
         return _compose(rng, scene)
-    if kind == "copy":
-        return _copy(rng)
+    if kind in ("copy", "copy_tags"):
+        return _copy(rng, tags_only=kind == "copy_tags")
     if kind == "box_reasoning":
         return _box_reasoning(rng, scene)
     if kind == "count":
