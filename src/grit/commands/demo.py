@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="grpo-gr (paper), no-count, or answer-only (plain GRPO)",
     )
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument(
+        "--max-completion-length",
+        type=int,
+        default=defaults.max_completion_length,
+        help=f"new tokens per GRPO-GR rollout (default {defaults.max_completion_length}; the paper's is 1000)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.set_defaults(func=run)
 
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             n_eval=args.n_eval,
             reward_mode=args.reward_mode,
             learning_rate=args.learning_rate,
+            max_completion_length=args.max_completion_length,
             threads=args.threads,
         )
     )
