@@ -71,4 +71,5 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     skills = json.loads(table.read_text())
     assert 0 <= skills["localisation_one_object"]["mean_iou"] <= 1
     assert skills["grit_zero_shot"]["n"] == 4
+    assert 0 <= skills["box_reasoning"]["relation_accuracy"] <= 1 and skills["box_reasoning"]["n"] == 4
     assert "tag_following" in capsys.readouterr().out

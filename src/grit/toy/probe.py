@@ -129,6 +129,25 @@ def probe_direct(model, processor, n: int, seed: int, family: str) -> dict[str, 
     return {"accuracy": _rate(correct), "chance": chance, "n": n}
 
 
+def probe_box_reasoning(model, processor, n: int, seed: int) -> dict[str, Any]:
+    """Text-only arithmetic over boxes given in the prompt: counting a list, and how two boxes lie.
+
+    This is the language-model half of a grounded answer (compare the coordinates one has output);
+    a base that fails it cannot gain accuracy from a grounded chain even when it samples one.
+    """
+    rng = random.Random(f"grit-toy-probe-box-reasoning:{seed}")
+    samples = [tasks.sample_task(rng, {"box_reasoning": 1.0}) for _ in range(n)]
+    replies = generate(model, processor, [s.prompt for s in samples], [s.image for s in samples], 8)
+    relation = [s.target in ("yes", "no") for s in samples]
+    correct = [r.strip().lower() == s.target for r, s in zip(replies, samples, strict=True)]
+    return {
+        "count_accuracy": _rate([c for c, rel in zip(correct, relation, strict=True) if not rel]),
+        "relation_accuracy": _rate([c for c, rel in zip(correct, relation, strict=True) if rel]),
+        "relation_chance": 0.5,
+        "n": n,
+    }
+
+
 def probe_image_swap(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Teacher-forced answer loss with the real image vs another scene's image."""
     import contextlib
@@ -190,6 +209,7 @@ def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | Non
         "count_0_to_4": probe_direct(model, processor, n, seed, "count"),
         "left_right": probe_direct(model, processor, n, seed, "left/right"),
         "above_below": probe_direct(model, processor, n, seed, "above/below"),
+        "box_reasoning": probe_box_reasoning(model, processor, n, seed),
         "image_swap": probe_image_swap(model, processor, min(n, 128), seed),
         "tag_following": probe_tags(model, processor, n, seed),
         "grit_zero_shot": probe_grit_zero_shot(model, processor, n, seed),
