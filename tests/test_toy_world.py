@@ -83,6 +83,16 @@ def test_write_questions_is_balanced_deterministic_and_refuses_to_overwrite(tmp_
         raise AssertionError("overwrote existing questions")
 
 
+def _step_bodies(target: str) -> list[str]:
+    """The contents of a composition's steps, ``<tag> body </tag>`` in order."""
+    return [m.group(2).strip() for m in re.finditer(r"<(\w+)> (.*?) ?</\1>", target)]
+
+
+def _is_answer(body: str, prompt: str) -> bool:
+    """A count or a yes/no, unless the step was "write the word yes"."""
+    return body.isdigit() or (body in ("yes", "no") and f"write the word {body}" not in prompt)
+
+
 def test_pretraining_never_shows_the_grit_prompt_or_a_grounded_chain():
     rng = random.Random(0)
     for _ in range(3000):
@@ -91,12 +101,10 @@ def test_pretraining_never_shows_the_grit_prompt_or_a_grounded_chain():
         assert GRIT_SUFFIX.strip() not in text and "based on the thinking contents" not in text
         if sample.kind == "compose":
             # a step with boxes is never followed by a step that answers or counts
-            parts = [p for p in sample.target.split("</") if "> " in p]
             saw_box = False
-            for part in parts:
-                body = part.split("> ", 1)[1]
+            for body in _step_bodies(sample.target):
                 if saw_box:
-                    assert not body.strip().isdigit() and body.strip() not in ("yes", "no")
+                    assert not _is_answer(body, sample.prompt)
                 saw_box = saw_box or "bbox_2d" in body
 
 
@@ -122,6 +130,26 @@ def test_box_reasoning_answers_follow_from_the_boxes_in_the_prompt():
             relations += 1
             assert sample.target == ("yes" if world.relation_holds(relation, *boxes) else "no")
     assert relations > 100
+
+
+def test_compose_grounding_boxes_the_questions_objects_and_never_answers():
+    rng = random.Random(3)
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"compose_grounding": 1.0})
+        question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
+        assert (
+            GRIT_SUFFIX.strip() not in sample.prompt and "based on the thinking contents" not in sample.prompt
+        )
+        bodies = _step_bodies(sample.target)
+        box_bodies = [b for b in bodies if b.startswith("[")]
+        assert len(box_bodies) == 1
+        for body in bodies:  # no step answers or counts
+            assert not _is_answer(body, sample.prompt)
+        boxes = [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', box_bodies[0])]
+        if question.startswith("Is the"):
+            assert len(boxes) == 2 and boxes[0] != boxes[1]
+        else:
+            assert len(boxes) <= 6
 
 
 def test_allowed_plan_holds_out_locate_then_answer():

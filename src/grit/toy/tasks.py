@@ -36,7 +36,7 @@ TAG_NAMES = (
 ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
-    "describe", "compose", "copy", "copy_tags", "box_reasoning",
+    "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning",
 )  # fmt: skip
 
 
@@ -262,6 +262,60 @@ def _compose(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
     return prompt, " ".join(contents)
 
 
+# ---------------------------------------------------------------- grounding a question's objects
+
+GROUNDING_VERBS = (
+    "output the coordinates of the objects in the question in JSON with key 'bbox_2d'",
+    "locate the objects the question mentions",
+    "give the boxes of the objects in the question",
+    "find the objects of the question and output their bbox coordinates",
+)
+NON_ANSWERING_SKILLS = ("describe", "repeat", "colours", "word")
+
+
+def _question_objects(rng: random.Random, scene: ToyScene) -> tuple[str, list[int]] | None:
+    """A counting or spatial question (the demo's kinds) and the objects it is about, in mention order."""
+    if rng.random() < 0.5:
+        colour, shape = _category(rng)
+        return f"How many {phrase(colour, shape, plural=True)} are there?", scene.matching(colour, shape)
+    named = world.unique_kinds(scene)
+    if len(named) < 2:
+        return None
+    i, j = rng.sample(named, 2)
+    a, b = scene.objects[i], scene.objects[j]
+    relation = rng.choice(world.RELATIONS)
+    return f"Is the {phrase(a.colour, a.shape)} {relation} the {phrase(b.colour, b.shape)}?", [i, j]
+
+
+def _compose_grounding(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """A composition with one step that grounds the question's objects, and no step that answers.
+
+    Referring grounding ("locate the objects this question is about") is a skill real VLMs are
+    pre-trained on; it gives the base *short* box lists that stop, where listing a whole category
+    ran away (the shipped stage-4 base listed 7.6 boxes per chain, 4.9 distinct). No step answers
+    or counts, so the held-out composition -- boxes used on the way to an answer -- stays unseen.
+    """
+    grounded = _question_objects(rng, scene)
+    if grounded is None:
+        return None
+    question, indices = grounded
+    n_steps = rng.choice((1, 2, 2, 3, 3))
+    plan = ["ground", *rng.sample(NON_ANSWERING_SKILLS, n_steps - 1)]
+    if rng.random() < 0.3:
+        rng.shuffle(plan)
+    tags = rng.sample(TAG_NAMES, n_steps)
+    sentences, contents = [], []
+    for k, (skill, tag) in enumerate(zip(plan, tags, strict=True)):
+        if skill == "ground":
+            verb, content = rng.choice(GROUNDING_VERBS), boxes_json([scene.boxes[i] for i in indices])
+        else:
+            verb, content = _skill(rng, skill, scene, (question, ""))
+        step = _step_phrase(rng, verb, tag, last=k == n_steps - 1)
+        sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
+        contents.append(f"<{tag}> {content} </{tag}>")
+    return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
+
+
 # ---------------------------------------------------------------- copying text from the prompt
 
 COPY_WORDS = (
@@ -391,6 +445,8 @@ def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | N
         return rng.choice(("Describe the image.", "What objects are in the picture?")), describe(scene)
     if kind == "compose":
         return _compose(rng, scene)
+    if kind == "compose_grounding":
+        return _compose_grounding(rng, scene)
     if kind in ("copy", "copy_tags"):
         return _copy(rng, tags_only=kind == "copy_tags")
     if kind == "box_reasoning":
