@@ -174,7 +174,22 @@ def _question(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
 # ---------------------------------------------------------------- tag-following compositions
 
 
-def _step_phrase(rng: random.Random, verb: str, tag: str, last: bool) -> str:
+def _step_phrase(rng: random.Random, verb: str, tag: str, last: bool, late: bool = False) -> str:
+    """One step's instruction. ``late`` also allows the step's content to be said after its tags.
+
+    Early bases only met "<verb> between <A> and </A>", so they tied each verb to the *next* tag
+    and read an instruction whose content follows its tags ("write between <A> and </A> while you
+    locate ...") one step off: the stage-6 base put the coordinates the GRIT prompt asks for in
+    ``<think>`` into ``<rethink>`` instead. Real instructions put the content on either side.
+    """
+    if late and rng.random() < 0.5:
+        return rng.choice(
+            (
+                f"write between <{tag}> and </{tag}> while you {verb}",
+                f"fill <{tag}> </{tag}> as you {verb}",
+                f"between <{tag}> and </{tag}>, {verb}",
+            )
+        )
     forms = [f"{verb} between <{tag}> and </{tag}>", f"{verb} between <{tag}> </{tag}>"]
     forms.append(f"{verb} inside <{tag}> </{tag}>")
     if last:
@@ -269,6 +284,12 @@ GROUNDING_VERBS = (
     "locate the objects the question mentions",
     "give the boxes of the objects in the question",
     "find the objects of the question and output their bbox coordinates",
+    # "answer the question" inside a grounding step: a toy model keys on words, and one that has only
+    # met the phrase as an answering step answers wherever it appears (the stage-6 base, asked to
+    # "output necessary coordinates needed to answer the question", answered and boxed afterwards).
+    "locate the objects you need to answer the question",
+    "give the boxes of the objects needed to answer the question",
+    "find what the question is about and output the bbox coordinates in JSON",
 )
 NON_ANSWERING_SKILLS = ("describe", "repeat", "colours", "word")
 
@@ -310,7 +331,7 @@ def _compose_grounding(rng: random.Random, scene: ToyScene) -> tuple[str, str] |
             verb, content = rng.choice(GROUNDING_VERBS), boxes_json([scene.boxes[i] for i in indices])
         else:
             verb, content = _skill(rng, skill, scene, (question, ""))
-        step = _step_phrase(rng, verb, tag, last=k == n_steps - 1)
+        step = _step_phrase(rng, verb, tag, last=k == n_steps - 1, late=True)
         sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
         contents.append(f"<{tag}> {content} </{tag}>")
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
