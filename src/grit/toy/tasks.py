@@ -125,7 +125,7 @@ def _locate_all(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
 def _count(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
     colour, shape = _category(rng)
     n = len(scene.matching(colour, shape))
-    return f"How many {phrase(colour, shape, plural=True)} are there?", str(n)
+    return world.count_text(colour, shape), str(n)
 
 
 def _spatial(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
@@ -137,9 +137,7 @@ def _spatial(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
         relation = rng.choice(world.RELATIONS)
         holds = world.relation_holds(relation, scene.boxes[i], scene.boxes[j])
         if holds is not None:
-            a, b = scene.objects[i], scene.objects[j]
-            q = f"Is the {phrase(a.colour, a.shape)} {relation} the {phrase(b.colour, b.shape)}?"
-            return q, "yes" if holds else "no"
+            return world.spatial_text(scene.objects[i], relation, scene.objects[j]), "yes" if holds else "no"
     return None
 
 
@@ -298,14 +296,13 @@ def _question_objects(rng: random.Random, scene: ToyScene) -> tuple[str, list[in
     """A counting or spatial question (the demo's kinds) and the objects it is about, in mention order."""
     if rng.random() < 0.5:
         colour, shape = _category(rng)
-        return f"How many {phrase(colour, shape, plural=True)} are there?", scene.matching(colour, shape)
+        return world.count_text(colour, shape), scene.matching(colour, shape)
     named = world.unique_kinds(scene)
     if len(named) < 2:
         return None
     i, j = rng.sample(named, 2)
-    a, b = scene.objects[i], scene.objects[j]
     relation = rng.choice(world.RELATIONS)
-    return f"Is the {phrase(a.colour, a.shape)} {relation} the {phrase(b.colour, b.shape)}?", [i, j]
+    return world.spatial_text(scene.objects[i], relation, scene.objects[j]), [i, j]
 
 
 def _compose_grounding(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:

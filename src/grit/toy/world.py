@@ -125,6 +125,16 @@ def phrase(colour: str | None, shape: str | None, plural: bool = False) -> str:
     return f"{colour} {noun}" if colour else noun
 
 
+def count_text(colour: str | None, shape: str | None) -> str:
+    """The counting question's wording, shared by the demo's questions and pre-training."""
+    return f"How many {phrase(colour, shape, plural=True)} are there?"
+
+
+def spatial_text(a: Obj, relation: str, b: Obj) -> str:
+    """The spatial question's wording about two uniquely named objects."""
+    return f"Is the {phrase(a.colour, a.shape)} {relation} the {phrase(b.colour, b.shape)}?"
+
+
 def unique_kinds(scene: ToyScene) -> list[int]:
     """Objects that a "the <colour> <shape>" phrase names unambiguously."""
     kinds = [(o.colour, o.shape) for o in scene.objects]
@@ -167,7 +177,7 @@ def count_question(rng: random.Random, target: int) -> tuple[ToyScene, dict[str,
     scene = sample_scene(rng, len(kinds), kinds)
     about = scene.matching(colour, shape)
     assert len(about) == target
-    question = f"How many {phrase(colour, shape, plural=True)} are there?"
+    question = count_text(colour, shape)
     return scene, {"question": question, "answer": str(target), "about": about, "question_type": "count"}
 
 
@@ -185,8 +195,7 @@ def spatial_question(
         holds = relation_holds(relation, scene.boxes[i], scene.boxes[j])
         if holds is None or holds != answer:
             continue
-        a, b = scene.objects[i], scene.objects[j]
-        question = f"Is the {phrase(a.colour, a.shape)} {relation} the {phrase(b.colour, b.shape)}?"
+        question = spatial_text(scene.objects[i], relation, scene.objects[j])
         return scene, {
             "question": question,
             "answer": "yes" if answer else "no",
