@@ -7,9 +7,10 @@ import random
 
 import pytest
 import torch
+from PIL import Image
 
 from grit.cli import main
-from grit.toy.pretrain import group_by_length
+from grit.toy.pretrain import group_by_length, set_mrope_section
 from grit.toy.shipped import base_model_path
 
 
@@ -41,11 +42,22 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     out = tmp_path / "stage"
     args = ["toy", "pretrain", "--init", str(base_model_path()), "--out", str(out), "--steps", "4"]
     args += ["--batch-size", "4", "--length-pool", "2", "--eval-every", "2", "--warmup-steps", "1"]
-    args += ["--workers", "0", "--mixture", "locate=1,compose=1", "--precision", "bf16"]
+    args += [
+        "--workers",
+        "0",
+        "--mixture",
+        "locate=1,compose=1",
+        "--precision",
+        "bf16",
+        "--mrope-section",
+        "9,0,7",
+    ]
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
     assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "plain"
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["text_config"]["rope_parameters"]["mrope_section"] == [9, 0, 7]
     log = [json.loads(line) for line in (out / "pretrain_log.jsonl").read_text().splitlines()]
     evals = [r for r in log if "heldout_loss_real" in r]
     assert [r["step"] for r in evals] == [2, 4]
@@ -70,6 +82,35 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert main(["toy", "probe", "--model", str(out), "--n", "4", "--out", str(table)]) == 0
     skills = json.loads(table.read_text())
     assert 0 <= skills["localisation_one_object"]["mean_iou"] <= 1
+    assert 0 <= skills["localisation_one_object"]["row_correct"] <= 1
+    position = skills["vision_position"]
+    assert position["n"] == 200 and 0 <= position["row_readout"] <= 1 and position["chance"] == 0.25
     assert skills["grit_zero_shot"]["n"] == 4
     assert 0 <= skills["box_reasoning"]["relation_accuracy"] <= 1 and skills["box_reasoning"]["n"] == 4
     assert "tag_following" in capsys.readouterr().out
+
+
+def _logits(model, processor, with_image: bool):
+    content = [{"type": "image"}] if with_image else []
+    content.append({"type": "text", "text": "Locate the red circle."})
+    text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+    images = [Image.new("RGB", (112, 112), (200, 40, 40))] if with_image else None
+    inputs = processor(text=[text], images=images, return_tensors="pt")
+    with torch.inference_mode():
+        return model(**inputs).logits
+
+
+def test_set_mrope_section_changes_image_positions_only():
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    path = base_model_path()
+    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32).eval()
+    processor = AutoProcessor.from_pretrained(path)
+    text_before, image_before = _logits(model, processor, False), _logits(model, processor, True)
+    set_mrope_section(model, (9, 0, 7))
+    assert model.config.text_config.rope_parameters["mrope_section"] == [9, 0, 7]
+    # text tokens have the same id on every axis, so only image tokens move
+    assert torch.allclose(_logits(model, processor, False), text_before, atol=1e-5)
+    assert not torch.allclose(_logits(model, processor, True), image_before, atol=1e-3)
+    with pytest.raises(ValueError, match="summing to 16"):
+        set_mrope_section(model, (2, 7, 8))

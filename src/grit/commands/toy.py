@@ -32,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument("--vision-lr-scale", type=float, default=1.0, help="lr multiplier of the vision tower")
     pre.add_argument("--rope-theta", type=float, default=1e4, help="text RoPE theta of the toy model")
     pre.add_argument(
+        "--mrope-section",
+        type=parse_mrope_section,
+        default=None,
+        help="M-RoPE sizes T,H,W of the language model, e.g. 9,0,7 (default: the model's own, 2,7,7 when new)",
+    )
+    pre.add_argument(
         "--max-minutes", type=float, default=None, help="stop after this wall time (schedule adapts)"
     )
     pre.add_argument("--seed", type=int, default=0)
@@ -138,10 +144,18 @@ def run_pretrain(args: argparse.Namespace) -> int:
         length_pool=args.length_pool,
         precision=args.precision,
         resume=args.resume,
+        mrope_section=args.mrope_section,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")
     return 0
+
+
+def parse_mrope_section(text: str) -> tuple[int, int, int]:
+    parts = text.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected three sizes T,H,W such as 9,0,7, not {text!r}")
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
 
 
 def run_probe(args: argparse.Namespace) -> int:

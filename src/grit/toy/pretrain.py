@@ -15,7 +15,8 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ class PretrainConfig:
     precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 on CPU), "bf16" or "fp32"
     length_pool: int = 8  # draw this many batches at once and group them by length (less padding)
     mixture: dict[str, float] | None = None  # task weights after the vision stage (tasks.DEFAULT_WEIGHTS)
+    # M-RoPE frequencies per axis (temporal, height, width) of the language model, for a new model
+    # or to re-assign them on an ``init`` one (see set_mrope_section); None keeps the model's own
+    mrope_section: tuple[int, int, int] | None = None
     overwrite: bool = False
     resume: bool = False  # continue an interrupted run in ``out`` from its last save
 
@@ -219,7 +223,11 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
         if state is not None:
             model.load_state_dict(state["model"])  # the fp32 weights, not the bf16 copy
     else:
+        if config.mrope_section is not None:
+            spec = replace(spec, mrope_section=tuple(config.mrope_section))
         model, processor = build_toy_model(spec, seed=config.seed)
+    if config.mrope_section is not None:
+        set_mrope_section(model, config.mrope_section)
     model.to(device).train()
     torch.backends.cuda.matmul.allow_tf32 = True
     if config.precision not in ("auto", "bf16", "fp32"):
@@ -321,6 +329,28 @@ def _save_resume_state(
     tmp = out / (RESUME_STATE + ".tmp")
     torch.save(state, tmp)
     os.replace(tmp, out / RESUME_STATE)
+
+
+def set_mrope_section(model: Any, section: Sequence[int]) -> None:
+    """Re-assign the language model's rotary frequencies to the (temporal, height, width) axes.
+
+    Text tokens have equal ids on the three axes, so this changes nothing for text; it changes
+    only how image tokens are told apart by position. Qwen2.5-VL gives the lowest frequencies to
+    width: in the toy base (head dim 32, theta 1e4, sections 2/7/7) rows differ by up to 0.3 rad
+    per token and columns by under 0.006, so the model must write x into the visual tokens'
+    content and may read y from position; ``(9, 0, 7)`` takes that route away (docs/demo.md).
+    """
+    text = model.config.text_config
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    section = [int(v) for v in section]
+    if len(section) != 3 or min(section) < 0 or sum(section) != head_dim // 2:
+        raise ValueError(
+            f"mrope_section must be 3 non-negative sizes summing to {head_dim // 2}, not {section}"
+        )
+    text.rope_parameters["mrope_section"] = section
+    for module in model.modules():
+        if hasattr(module, "mrope_section"):
+            module.mrope_section = list(section)
 
 
 def _resume_state(out: Path, config: PretrainConfig, spec: ToyModelSpec) -> dict[str, Any] | None:
