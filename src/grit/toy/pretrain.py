@@ -337,8 +337,8 @@ def set_mrope_section(model: Any, section: Sequence[int]) -> None:
     Text tokens have equal ids on the three axes, so this changes nothing for text; it changes
     only how image tokens are told apart by position. Qwen2.5-VL gives the lowest frequencies to
     width: in the toy base (head dim 32, theta 1e4, sections 2/7/7) rows differ by up to 0.3 rad
-    per token and columns by under 0.006, so the model must write x into the visual tokens'
-    content and may read y from position; ``(9, 0, 7)`` takes that route away (docs/demo.md).
+    per token and columns by under 0.006. ``(9, 0, 7)`` takes row positions away from the language
+    model, an experiment on why the bases locate x and not y (docs/demo.md).
     """
     text = model.config.text_config
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads

@@ -131,8 +131,8 @@ def probe_vision_position(model, processor, n: int, seed: int) -> dict[str, Any]
     scores, not the values it reads; a box's coordinates must be read from the token's *content*,
     which the vision tower (relative 2-D RoPE only, no absolute embedding) has to learn to write.
     A ridge readout fitted on half of ``n`` one-object scenes and scored on the other half (chance
-    0.25) shows which axes it writes: the shipped base writes the column (0.97) and not the row
-    (0.27), which is why its boxes are right in x and wrong in y.
+    0.25) shows which axes it writes: the shipped base writes the column (0.92) and not the row
+    (0.28), and its boxes are right in x and wrong in y.
     """
     import torch
 
