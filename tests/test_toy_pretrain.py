@@ -114,3 +114,13 @@ def test_set_mrope_section_changes_image_positions_only():
     assert not torch.allclose(_logits(model, processor, True), image_before, atol=1e-3)
     with pytest.raises(ValueError, match="summing to 16"):
         set_mrope_section(model, (2, 7, 8))
+
+
+def test_vision_position_reads_the_shipped_bases_column_and_not_its_row():
+    # the shipped base's tower writes x into the object's token and not y (docs/demo.md); a broken
+    # readout (labels, fit or split) would put the column at chance
+    from grit.toy.probe import load, probe_vision_position
+
+    model, processor = load(str(base_model_path()), "cpu")
+    position = probe_vision_position(model, processor, 200, seed=0)
+    assert position["column_readout"] > 0.8 and position["row_readout"] < 0.45
