@@ -42,16 +42,8 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     out = tmp_path / "stage"
     args = ["toy", "pretrain", "--init", str(base_model_path()), "--out", str(out), "--steps", "4"]
     args += ["--batch-size", "4", "--length-pool", "2", "--eval-every", "2", "--warmup-steps", "1"]
-    args += [
-        "--workers",
-        "0",
-        "--mixture",
-        "locate=1,compose=1",
-        "--precision",
-        "bf16",
-        "--mrope-section",
-        "9,0,7",
-    ]
+    args += ["--workers", "0", "--mixture", "locate=1,compose=1", "--precision", "bf16"]
+    args += ["--mrope-section", "9,0,7"]
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]

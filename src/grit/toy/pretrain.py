@@ -203,6 +203,8 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
     import contextlib
 
     spec = spec or ToyModelSpec()
+    if config.mrope_section is not None:  # recorded in the spec, so a resumed run is checked against it
+        spec = replace(spec, mrope_section=tuple(config.mrope_section))
     out = Path(config.out)
     state = _resume_state(out, config, spec) if config.resume else None
     if state is None and out.exists() and any(out.iterdir()) and not config.overwrite:
@@ -222,12 +224,10 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
         processor = AutoProcessor.from_pretrained(source)
         if state is not None:
             model.load_state_dict(state["model"])  # the fp32 weights, not the bf16 copy
-    else:
         if config.mrope_section is not None:
-            spec = replace(spec, mrope_section=tuple(config.mrope_section))
+            set_mrope_section(model, config.mrope_section)
+    else:
         model, processor = build_toy_model(spec, seed=config.seed)
-    if config.mrope_section is not None:
-        set_mrope_section(model, config.mrope_section)
     model.to(device).train()
     torch.backends.cuda.matmul.allow_tf32 = True
     if config.precision not in ("auto", "bf16", "fp32"):
