@@ -99,13 +99,15 @@ def probe_localisation(model, processor, n: int, seed: int, n_objects: int | Non
         images.append(scene.image)
         truth.append(scene.boxes[i])
     replies = generate(model, processor, prompts, images, max_new_tokens=40)
-    ious, rows, columns = [], [], []
+    ious, rows, columns, x_offsets, y_offsets = [], [], [], [], []
     for reply, box in zip(replies, truth, strict=True):
         boxes = parse_chain(reply).boxes
         ious.append(iou(boxes[0].coords, box) if boxes else 0.0)
         cell = _cell(boxes[0].coords) if boxes else None
         rows.append(cell is not None and cell[0] == _cell(box)[0])
         columns.append(cell is not None and cell[1] == _cell(box)[1])
+        x_offsets.append(bool(boxes) and _same_offset(boxes[0].coords[0], box[0]))
+        y_offsets.append(bool(boxes) and _same_offset(boxes[0].coords[1], box[1]))
     return {
         "mean_iou": _rate(ious),
         "iou_at_0.5": _rate([v >= 0.5 for v in ious]),
@@ -113,8 +115,19 @@ def probe_localisation(model, processor, n: int, seed: int, n_objects: int | Non
         # wrong in y, and these two numbers tell such an axis failure from a poor box fit
         "row_correct": _rate(rows),
         "column_correct": _rate(columns),
+        # where the box starts inside its grid cell (within 2 px), whichever cell that is: the
+        # shipped base gets the y offset right and the row wrong, so it sees the object's shape
+        # and place in its token and misses only which token (row) holds it
+        "x_offset_correct": _rate(x_offsets),
+        "y_offset_correct": _rate(y_offsets),
         "n": n,
     }
+
+
+def _same_offset(predicted: float, true: float, tolerance: float = 2.0) -> bool:
+    """Do two coordinates sit at the same place inside their (possibly different) grid cells?"""
+    gap = abs(predicted % world.CELL - true % world.CELL)
+    return min(gap, world.CELL - gap) <= tolerance
 
 
 def _cell(box: Sequence[float]) -> tuple[int, int]:
