@@ -108,22 +108,29 @@ def test_set_mrope_section_changes_image_positions_only():
         set_mrope_section(model, (2, 7, 8))
 
 
-def test_vision_position_reads_the_shipped_bases_column_and_not_its_row():
+@pytest.fixture(scope="module")
+def shipped_base():
+    from grit.toy.probe import load
+
+    return load(str(base_model_path()), "cpu")
+
+
+def test_vision_position_reads_the_shipped_bases_column_and_not_its_row(shipped_base):
     # the shipped base's tower writes x into the object's token and not y (docs/demo.md); a broken
     # readout (labels, fit or split) would put the column at chance
-    from grit.toy.probe import load, probe_vision_position
+    from grit.toy.probe import probe_vision_position
 
-    model, processor = load(str(base_model_path()), "cpu")
+    model, processor = shipped_base
     position = probe_vision_position(model, processor, 200, seed=0)
     assert position["column_readout"] > 0.8 and position["row_readout"] < 0.45
 
 
-def test_shipped_base_places_boxes_inside_their_cell_and_misses_only_the_row():
+def test_shipped_base_places_boxes_inside_their_cell_and_misses_only_the_row(shipped_base):
     # the y failure is the row index alone: where the box starts inside its cell is right in both
     # axes; a per-axis mix-up in the probe (rows for columns, x for y) would break one of these
-    from grit.toy.probe import load, probe_localisation
+    from grit.toy.probe import probe_localisation
 
-    model, processor = load(str(base_model_path()), "cpu")
+    model, processor = shipped_base
     one = probe_localisation(model, processor, 40, seed=0, n_objects=1)
     assert one["column_correct"] > 0.9 and one["row_correct"] < 0.45
     assert one["x_offset_correct"] > 0.8 and one["y_offset_correct"] > 0.7

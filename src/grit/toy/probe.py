@@ -99,15 +99,8 @@ def probe_localisation(model, processor, n: int, seed: int, n_objects: int | Non
         images.append(scene.image)
         truth.append(scene.boxes[i])
     replies = generate(model, processor, prompts, images, max_new_tokens=40)
-    ious, rows, columns, x_offsets, y_offsets = [], [], [], [], []
-    for reply, box in zip(replies, truth, strict=True):
-        boxes = parse_chain(reply).boxes
-        ious.append(iou(boxes[0].coords, box) if boxes else 0.0)
-        cell = _cell(boxes[0].coords) if boxes else None
-        rows.append(cell is not None and cell[0] == _cell(box)[0])
-        columns.append(cell is not None and cell[1] == _cell(box)[1])
-        x_offsets.append(bool(boxes) and _same_offset(boxes[0].coords[0], box[0]))
-        y_offsets.append(bool(boxes) and _same_offset(boxes[0].coords[1], box[1]))
+    scores = [_score_box(parse_chain(reply).boxes, box) for reply, box in zip(replies, truth, strict=True)]
+    ious, rows, columns, x_offsets, y_offsets = zip(*scores, strict=True)
     return {
         "mean_iou": _rate(ious),
         "iou_at_0.5": _rate([v >= 0.5 for v in ious]),
@@ -122,6 +115,21 @@ def probe_localisation(model, processor, n: int, seed: int, n_objects: int | Non
         "y_offset_correct": _rate(y_offsets),
         "n": n,
     }
+
+
+def _score_box(boxes: Sequence[Any], truth: Sequence[float]) -> tuple[float, bool, bool, bool, bool]:
+    """IoU, right row, right column, right x and y offset in the cell of a reply's first box."""
+    if not boxes:
+        return 0.0, False, False, False, False
+    predicted = boxes[0].coords
+    (row, column), (true_row, true_column) = _cell(predicted), _cell(truth)
+    return (
+        iou(predicted, truth),
+        row == true_row,
+        column == true_column,
+        _same_offset(predicted[0], truth[0]),
+        _same_offset(predicted[1], truth[1]),
+    )
 
 
 def _same_offset(predicted: float, true: float, tolerance: float = 2.0) -> bool:
