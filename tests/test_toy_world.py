@@ -168,11 +168,11 @@ def _background_pixels(scene: world.ToyScene) -> dict[tuple[int, int], tuple[int
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10**6), n=st.integers(0, 6))
-def test_coordinate_background_encodes_position_and_leaves_boxes_alone(seed, n):
+@given(seed=st.integers(0, 10**6), n=st.integers(0, 6), style=st.sampled_from(["coordinate", "position"]))
+def test_shaded_backgrounds_encode_position_and_leave_boxes_alone(seed, n, style):
     previous = world.BACKGROUND_STYLE
     try:
-        world.set_background_style("coordinate")
+        world.set_background_style(style)
         shaded = world.sample_scene(random.Random(seed), n)
         world.set_background_style("plain")
         plain = world.sample_scene(random.Random(seed), n)
@@ -181,7 +181,9 @@ def test_coordinate_background_encodes_position_and_leaves_boxes_alone(seed, n):
     assert shaded.boxes == plain.boxes and shaded.objects == plain.objects
     flat = set(_background_pixels(plain).values())
     assert len(flat) == 1  # the plain background is one colour
-    (r0, g0, b0), last = flat.pop(), world.IMAGE_SIZE - 1
+    scene_colour, last = flat.pop(), world.IMAGE_SIZE - 1
+    # "position" shades one fixed colour, so a pixel's colour alone says where it is
+    r0, g0, b0 = world.POSITION_BASE if style == "position" else scene_colour
     for (x, y), (r, g, b) in _background_pixels(shaded).items():
         # red falls off to the right, blue downwards, green untouched: position is in the pixels
         assert abs(r - (r0 - world.SHADE * x / last)) <= 0.5 + 1e-9

@@ -91,9 +91,10 @@ def add_background_argument(parser: argparse.ArgumentParser) -> None:
     """``--background``: pre-training and probing must draw scenes the same way."""
     parser.add_argument(
         "--background",
-        choices=("plain", "coordinate"),
+        choices=("plain", "coordinate", "position"),
         default="plain",
-        help="toy-world background: flat (default, the shipped base's) or shaded by position",
+        help="toy-world background: flat (default, the shipped base's), shaded by position on the "
+        "scene's colour (coordinate) or on one fixed colour (position)",
     )
 
 

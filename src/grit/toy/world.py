@@ -6,9 +6,12 @@ object, which makes seeing learnable for a model of a few million parameters in 
 its cell an object has a random size and offset, so boxes still vary pixel by pixel.
 
 Backgrounds: flat light colours (``BACKGROUND_STYLE = "plain"``, what the shipped base was trained
-on), or ``"coordinate"``: red fading from left to right and blue from top to bottom, so every visual
-token carries its position in its colour. The shading was tried because the bases located objects
-in x but often not in y; in 43 CPU minutes of continued pre-training it did not help (docs/demo.md).
+on), or ``"coordinate"``: the scene's light colour with red fading from left to right and blue from
+top to bottom, so every visual token carries its position in its colour; or ``"position"``: the same
+shading on one fixed base colour, so a background pixel's colour alone gives its position (with six
+base colours it is ambiguous by about a cell). Why: Qwen2.5-VL's vision tower has only relative
+(rotary) positions, so on a flat background a token cannot tell where in the image it is; the
+bases located objects in x but not in y (docs/demo.md).
 
 Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
 map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
@@ -33,9 +36,10 @@ TOY_COLOURS = ("red", "green", "blue", "orange")
 TOY_SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("left of", "right of", "above", "below")
 MIN_SIZE, MAX_SIZE, MARGIN = 14, 24, 1
-BACKGROUND_STYLES = ("coordinate", "plain")
+BACKGROUND_STYLES = ("coordinate", "plain", "position")
 BACKGROUND_STYLE = "plain"  # the toy world's background (the shipped base's); "coordinate" is shaded
 SHADE = 80  # how much darker the red (right edge) and blue (bottom edge) channels get
+POSITION_BASE = (245, 245, 245)  # the one base colour of the "position" style
 
 
 @dataclass
@@ -106,10 +110,11 @@ def render(objects: list[Obj], background: tuple[int, int, int]) -> ToyScene:
     objects = sorted(objects, key=_cell_of)
     scene = Scene(IMAGE_SIZE, background, objects=objects)
     image, labels = render_scene(scene)
-    if BACKGROUND_STYLE == "coordinate":
+    if BACKGROUND_STYLE in ("coordinate", "position"):
         from PIL import Image
 
-        image = Image.composite(image, shaded_background(background), labels.point(lambda v: 255 if v else 0))
+        base = POSITION_BASE if BACKGROUND_STYLE == "position" else background
+        image = Image.composite(image, shaded_background(base), labels.point(lambda v: 255 if v else 0))
     boxes, _ = visible_boxes(labels, len(objects))
     return ToyScene(scene, [[int(v) for v in b] for b in boxes if b is not None], image)
 
