@@ -209,3 +209,36 @@ def test_pretrain_mixture_option_is_parsed_and_checked():
     for bad in ("locate", "seeing=1", "locate=x", "locate=-1", "locate=0"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_mixture(bad)
+
+
+def _corner_colours(image_path) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    from PIL import Image
+
+    image = Image.open(image_path).convert("RGB")
+    return image.getpixel((0, 0)), image.getpixel((world.IMAGE_SIZE - 1, world.IMAGE_SIZE - 1))
+
+
+def test_a_model_is_given_data_in_the_world_it_was_trained_in(tmp_path):
+    import pytest
+
+    from grit.cli import main
+    from grit.toy.demo import DemoConfig, write_data
+
+    model = tmp_path / "model"
+    model.mkdir()
+    assert world.trained_background(model) == "plain"  # no pretrain_config.json: the default world
+    (model / "pretrain_config.json").write_text(json.dumps({"config": {"background": "position"}}))
+    assert world.trained_background(model) == "position"
+    _, eval_data = write_data(DemoConfig(n_train=2, n_eval=2), tmp_path / "demo", str(model))
+    top_left, bottom_right = _corner_colours(eval_data.with_suffix("") / "00000.png")
+    assert top_left == world.POSITION_BASE  # shaded: the far corner is darker in red and blue
+    assert bottom_right[0] < top_left[0] - 70 and bottom_right[2] < top_left[2] - 70
+    assert world.BACKGROUND_STYLE == "plain"  # the world's style is restored afterwards
+
+    assert main(["toy", "data", "--out", str(tmp_path / "cli"), "--count", "1", "--spatial", "1"]) == 0
+    top_left, bottom_right = _corner_colours(tmp_path / "cli" / "toy" / "00000.png")
+    assert top_left == bottom_right  # plain unless asked
+
+    (model / "pretrain_config.json").write_text(json.dumps({"config": {"background": "stripes"}}))
+    with pytest.raises(ValueError, match=r"pretrain_config.json: config.background"):
+        world.trained_background(model)

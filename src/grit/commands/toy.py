@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     probe.add_argument("--n", type=int, default=200, help="held-out examples per skill (default 200)")
     probe.add_argument("--out", default=None, help="write the skill table as JSON here")
     probe.add_argument("--seed", type=int, default=0)
-    add_background_argument(probe)
+    add_background_argument(probe, default=None)
     probe.set_defaults(func=run_probe)
 
     data = sub.add_parser("data", help="write toy counting + spatial questions in GRIT JSONL")
@@ -83,18 +83,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--spatial", type=int, default=10, help="spatial yes/no questions (balanced)")
     data.add_argument("--seed", type=int, default=0)
     data.add_argument("--overwrite", action="store_true")
+    add_background_argument(data)
     data.set_defaults(func=run_data)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
 
-def add_background_argument(parser: argparse.ArgumentParser) -> None:
-    """``--background``: pre-training and probing must draw scenes the same way."""
+def add_background_argument(parser: argparse.ArgumentParser, default: str | None = "plain") -> None:
+    """``--background``: a model must be probed and given data in the world it was trained on."""
     parser.add_argument(
         "--background",
         choices=("plain", "coordinate", "position"),
-        default="plain",
-        help="toy-world background: flat (default, the shipped base's), shaded by position on the "
-        "scene's colour (coordinate) or on one fixed colour (position)",
+        default=default,
+        help="toy-world background: flat (plain), shaded by position on the scene's colour "
+        "(coordinate) or on one fixed colour (position); default: "
+        + (default or "the one the model was pre-trained on (its pretrain_config.json)"),
     )
 
 
@@ -164,10 +166,11 @@ def run_probe(args: argparse.Namespace) -> int:
 
     from grit.toy.probe import format_skill_table, probe_skills
     from grit.toy.shipped import base_model_path
-    from grit.toy.world import set_background_style
+    from grit.toy.world import set_background_style, trained_background
 
-    set_background_style(args.background)
-    skills = probe_skills(args.model or str(base_model_path()), n=args.n, seed=args.seed)
+    model = args.model or str(base_model_path())
+    set_background_style(args.background or trained_background(model))
+    skills = probe_skills(model, n=args.n, seed=args.seed)
     print(format_skill_table(skills))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
@@ -178,6 +181,8 @@ def run_probe(args: argparse.Namespace) -> int:
 def run_data(args: argparse.Namespace) -> int:
     from grit.toy.world import write_questions
 
-    path = write_questions(args.out, args.name, args.count, args.spatial, args.seed, overwrite=args.overwrite)
+    path = write_questions(
+        args.out, args.name, args.count, args.spatial, args.seed, args.overwrite, background=args.background
+    )
     print(f"wrote {args.count + args.spatial} questions to {path}")
     return 0

@@ -62,9 +62,11 @@ def _log(message: str) -> None:
     print(f"[grit demo] {message}", file=sys.stderr, flush=True)
 
 
-def write_data(config: DemoConfig, out: Path) -> tuple[Path, Path]:
-    from grit.toy.world import write_questions
+def write_data(config: DemoConfig, out: Path, model: str) -> tuple[Path, Path]:
+    """The training triplets and the held-out set, drawn in the world the model was trained in."""
+    from grit.toy.world import trained_background, write_questions
 
+    background = trained_background(model)
     data = out / "data"
     paths = []
     for name, n, seed in (
@@ -73,7 +75,7 @@ def write_data(config: DemoConfig, out: Path) -> tuple[Path, Path]:
     ):
         jsonl = data / f"{name}.jsonl"
         if not jsonl.exists():
-            write_questions(data, name, n // 2, n - n // 2, seed)
+            write_questions(data, name, n // 2, n - n // 2, seed, background=background)
         paths.append(jsonl)
     return paths[0], paths[1]
 
@@ -246,6 +248,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     from grit.evaluate.compare import compare_metrics
     from grit.evaluate.predictions import write_json_atomic
     from grit.toy.shipped import base_model_path
+    from grit.toy.world import trained_background
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -265,7 +268,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
 
     train_data, eval_data = stage(
         "data", f"[1/4] writing {config.n_train} training and {config.n_eval} held-out questions", write_data,
-        config, out,
+        config, out, model,
     )  # fmt: skip
     before = stage(
         "eval_before", "[2/4] evaluating the base with the GRIT prompt", evaluate, config, model, eval_data,
@@ -287,7 +290,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         "comparison": comparison,
         "train": curve,
         "reading": reading(before, after, config.n_train),
-        "config": asdict(config) | {"model": model},
+        "config": asdict(config) | {"model": model, "background": trained_background(model)},
         "seconds": timings | {"total": round(time.perf_counter() - started, 1)},
         "peak_rss_mb": _peak_rss_mb(),
     }

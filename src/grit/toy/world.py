@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,32 @@ def set_background_style(style: str) -> None:
     if style not in BACKGROUND_STYLES:
         raise ValueError(f"background style must be one of {BACKGROUND_STYLES}, not {style!r}")
     BACKGROUND_STYLE = style
+
+
+@contextmanager
+def using_background(style: str | None) -> Iterator[None]:
+    """Draw scenes with ``style`` inside the block (None keeps the current one), then restore it."""
+    previous = BACKGROUND_STYLE
+    if style is not None:
+        set_background_style(style)
+    try:
+        yield
+    finally:
+        set_background_style(previous)
+
+
+def trained_background(model_dir: str | Path) -> str:
+    """The background a toy model was pre-trained on (its ``pretrain_config.json``; else plain).
+
+    A toy base sees only its own world's backgrounds, so its demo data and probes must use it too.
+    """
+    path = Path(model_dir) / "pretrain_config.json"
+    if not path.exists():
+        return "plain"
+    style = json.loads(path.read_text(encoding="utf-8")).get("config", {}).get("background", "plain")
+    if style not in BACKGROUND_STYLES:
+        raise ValueError(f"{path}: config.background must be one of {BACKGROUND_STYLES}, not {style!r}")
+    return style
 
 
 def shaded_background(background: tuple[int, int, int]) -> Any:
@@ -211,11 +239,22 @@ def spatial_question(
 
 
 def write_questions(
-    out: str | Path, name: str, n_count: int, n_spatial: int, seed: int, overwrite: bool = False
+    out: str | Path,
+    name: str,
+    n_count: int,
+    n_spatial: int,
+    seed: int,
+    overwrite: bool = False,
+    background: str | None = None,
 ) -> Path:
     """Write ``OUT/NAME.jsonl`` + ``OUT/NAME/`` images: counting (answers 0-4, balanced) and spatial
-    yes/no (balanced) questions, each with the ground-truth boxes of the objects it is about."""
-    out = Path(out)
+    yes/no (balanced) questions, each with the ground-truth boxes of the objects it is about.
+    ``background``: the scenes' background style (default: the current one)."""
+    with using_background(background):
+        return _write_questions(Path(out), name, n_count, n_spatial, seed, overwrite)
+
+
+def _write_questions(out: Path, name: str, n_count: int, n_spatial: int, seed: int, overwrite: bool) -> Path:
     jsonl = out / f"{name}.jsonl"
     if jsonl.exists() and not overwrite:
         raise FileExistsError(f"{jsonl} exists; pass overwrite=True to replace it")
