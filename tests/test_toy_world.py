@@ -168,7 +168,11 @@ def _background_pixels(scene: world.ToyScene) -> dict[tuple[int, int], tuple[int
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10**6), n=st.integers(0, 6), style=st.sampled_from(["coordinate", "position"]))
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(0, 6),
+    style=st.sampled_from(["coordinate", "position", "tiles"]),
+)
 def test_shaded_backgrounds_encode_position_and_leave_boxes_alone(seed, n, style):
     previous = world.BACKGROUND_STYLE
     try:
@@ -182,9 +186,16 @@ def test_shaded_backgrounds_encode_position_and_leave_boxes_alone(seed, n, style
     flat = set(_background_pixels(plain).values())
     assert len(flat) == 1  # the plain background is one colour
     scene_colour, last = flat.pop(), world.IMAGE_SIZE - 1
-    # "position" shades one fixed colour, so a pixel's colour alone says where it is
-    r0, g0, b0 = world.POSITION_BASE if style == "position" else scene_colour
+    # "position" and "tiles" shade one fixed colour, so a pixel's colour alone says where it is
+    r0, g0, b0 = world.POSITION_BASE if style in ("position", "tiles") else scene_colour
     for (x, y), (r, g, b) in _background_pixels(shaded).items():
+        if style == "tiles":  # one tint per cell: the cell is in the pixels
+            assert (r, g, b) == (
+                r0 - world.TILE_STEP * (x // world.CELL),
+                g0,
+                b0 - world.TILE_STEP * (y // world.CELL),
+            )
+            continue
         # red falls off to the right, blue downwards, green untouched: position is in the pixels
         assert abs(r - (r0 - world.SHADE * x / last)) <= 0.5 + 1e-9
         assert abs(b - (b0 - world.SHADE * y / last)) <= 0.5 + 1e-9

@@ -92,10 +92,10 @@ def add_background_argument(parser: argparse.ArgumentParser, default: str | None
     """``--background``: a model must be probed and given data in the world it was trained on."""
     parser.add_argument(
         "--background",
-        choices=("plain", "coordinate", "position"),
+        choices=("plain", "coordinate", "position", "tiles"),
         default=default,
         help="toy-world background: flat (plain), shaded by position on the scene's colour "
-        "(coordinate) or on one fixed colour (position); default: "
+        "(coordinate) or on one fixed colour (position), or one tint per grid cell (tiles); default: "
         + (default or "the one the model was pre-trained on (its pretrain_config.json)"),
     )
 

@@ -11,7 +11,9 @@ top to bottom, so every visual token carries its position in its colour; or ``"p
 shading on one fixed base colour, so a background pixel's colour alone gives its position (with six
 base colours it is ambiguous by about a cell). Why: Qwen2.5-VL's vision tower has only relative
 (rotary) positions, so on a flat background a token cannot tell where in the image it is; the
-bases located objects in x but not in y (docs/demo.md).
+bases located objects in x but not in y (docs/demo.md). ``"tiles"``: one flat tint per grid cell
+(red darker by 40 levels per column, blue per row), so the cell, not just a position, is in a token's
+colour with twice the contrast between neighbouring cells.
 
 Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
 map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
@@ -38,10 +40,11 @@ TOY_COLOURS = ("red", "green", "blue", "orange")
 TOY_SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("left of", "right of", "above", "below")
 MIN_SIZE, MAX_SIZE, MARGIN = 14, 24, 1
-BACKGROUND_STYLES = ("coordinate", "plain", "position")
+BACKGROUND_STYLES = ("coordinate", "plain", "position", "tiles")
 BACKGROUND_STYLE = "plain"  # the toy world's background (the shipped base's); "coordinate" is shaded
 SHADE = 80  # how much darker the red (right edge) and blue (bottom edge) channels get
-POSITION_BASE = (245, 245, 245)  # the one base colour of the "position" style
+POSITION_BASE = (245, 245, 245)  # the one base colour of the "position" and "tiles" styles
+TILE_STEP = 40  # "tiles": how much darker red gets per grid column and blue per grid row
 
 
 @dataclass
@@ -133,16 +136,32 @@ def shaded_background(background: tuple[int, int, int]) -> Any:
     return Image.fromarray(np.rint(arr).astype(np.uint8), "RGB")
 
 
+def tiled_background() -> Any:
+    """One flat tint per grid cell: red darker by ``TILE_STEP`` per column, blue per row."""
+    import numpy as np
+    from PIL import Image
+
+    cell = np.arange(IMAGE_SIZE) // CELL * TILE_STEP
+    arr = np.empty((IMAGE_SIZE, IMAGE_SIZE, 3), np.int16)
+    arr[...] = np.array(POSITION_BASE, np.int16)
+    arr[:, :, 0] -= cell[None, :]
+    arr[:, :, 2] -= cell[:, None]
+    return Image.fromarray(arr.astype(np.uint8), "RGB")
+
+
 def render(objects: list[Obj], background: tuple[int, int, int]) -> ToyScene:
     """Render ``objects`` (sorted into reading order) and compute their exact boxes."""
     objects = sorted(objects, key=_cell_of)
     scene = Scene(IMAGE_SIZE, background, objects=objects)
     image, labels = render_scene(scene)
-    if BACKGROUND_STYLE in ("coordinate", "position"):
+    if BACKGROUND_STYLE != "plain":
         from PIL import Image
 
-        base = POSITION_BASE if BACKGROUND_STYLE == "position" else background
-        image = Image.composite(image, shaded_background(base), labels.point(lambda v: 255 if v else 0))
+        if BACKGROUND_STYLE == "tiles":
+            backdrop = tiled_background()
+        else:
+            backdrop = shaded_background(POSITION_BASE if BACKGROUND_STYLE == "position" else background)
+        image = Image.composite(image, backdrop, labels.point(lambda v: 255 if v else 0))
     boxes, _ = visible_boxes(labels, len(objects))
     return ToyScene(scene, [[int(v) for v in b] for b in boxes if b is not None], image)
 
