@@ -21,7 +21,7 @@ def test_group_by_length_keeps_every_example_once_and_pads_little():
         n = rng.randint(5, 60)
         items.append({
             "input_ids": torch.full((n,), k), "labels": torch.full((n,), k),
-            "pixel_values": torch.zeros(1, 3), "image_grid_thw": torch.tensor([[1, 2, 2]]),
+            "mm_token_type_ids": torch.zeros(n, dtype=torch.long), "pixel_values": torch.zeros(1, 3), "image_grid_thw": torch.tensor([[1, 2, 2]]),
         })  # fmt: skip
     batches = list(group_by_length(items, 8, random.Random(1), pad_id=-1))
     assert [len(b["input_ids"]) for b in batches] == [8] * 5
@@ -134,3 +134,27 @@ def test_shipped_base_places_boxes_inside_their_cell_and_misses_only_the_row(shi
     one = probe_localisation(model, processor, 40, seed=0, n_objects=1)
     assert one["column_correct"] > 0.9 and one["row_correct"] < 0.45
     assert one["x_offset_correct"] > 0.8 and one["y_offset_correct"] > 0.7
+
+
+def test_pretraining_sees_the_positions_that_generation_and_grpo_use(shipped_base):
+    # Qwen2.5-VL builds its M-RoPE (row, column) positions from mm_token_type_ids; a pre-training
+    # batch without them falls back to 1-D positions, which is how every base before 2026-11-25
+    # was trained (rows right teacher-forced, wrong when generating)
+    from grit.toy import tasks, world
+    from grit.toy.pretrain import collate, encode
+
+    model, processor = shipped_base
+    scene = world.sample_scene(random.Random(3), 2)
+    sample = tasks.Sample(scene.image, "Locate the objects.", tasks.boxes_json(scene.boxes), "locate_all")
+    batch = collate([encode(processor, sample)], pad_id=0)
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": sample.prompt}]}]
+    text = processor.apply_chat_template(messages, add_generation_prompt=True) + sample.target + "<|im_end|>"
+    reference = processor(text=[text], images=[scene.image], return_tensors="pt")
+    assert torch.equal(reference["input_ids"], batch["input_ids"])
+    reply = batch["labels"][0] != -100
+    with torch.inference_mode():
+        expected = model(**reference).logits[0, reply]
+        got = model(**{k: v for k, v in batch.items() if k != "labels"}).logits[0, reply]
+        one_d = model(**{k: v for k, v in batch.items() if k not in ("labels", "mm_token_type_ids")}).logits
+    assert torch.allclose(got, expected, atol=1e-4)
+    assert not torch.allclose(one_d[0, reply], expected, atol=1e-2)  # the check can tell them apart

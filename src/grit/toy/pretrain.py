@@ -65,10 +65,13 @@ RESUME_NEUTRAL = ("resume", "overwrite", "workers", "device", "eval_every", "log
 
 
 def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
-    """Token ids, labels (-100 on the prompt) and pixels of one example.
+    """Token ids, labels (-100 on the prompt), pixels and token types of one example.
 
     The reply is tokenised on its own, after the generation prompt, exactly as the model will
-    produce it at generation time.
+    produce it at generation time. ``mm_token_type_ids`` (1 on image tokens) must reach the model:
+    without it Qwen2.5-VL cannot build its M-RoPE (temporal, row, column) positions and falls back
+    to 1-D positions, so a base would be trained on other positions than generation and GRPO use
+    (every base before 2026-11-25 was: it located rows right teacher-forced and wrong when generating).
     """
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": sample.prompt}]}]
     prompt = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
@@ -76,9 +79,11 @@ def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
     reply = processor.tokenizer(sample.target + "<|im_end|>", add_special_tokens=False)["input_ids"]
     prompt_ids = inputs["input_ids"][0]
     reply_ids = torch.tensor(reply, dtype=prompt_ids.dtype)
+    token_types = inputs["mm_token_type_ids"][0]
     return {
         "input_ids": torch.cat([prompt_ids, reply_ids]),
         "labels": torch.cat([torch.full_like(prompt_ids, -100), reply_ids]),
+        "mm_token_type_ids": torch.cat([token_types, torch.zeros(len(reply_ids), dtype=token_types.dtype)]),
         "pixel_values": inputs["pixel_values"],
         "image_grid_thw": inputs["image_grid_thw"],
     }
@@ -89,13 +94,16 @@ def collate(items: list[dict[str, Any]], pad_id: int) -> dict[str, Any]:
     ids = torch.full((len(items), length), pad_id, dtype=torch.long)
     labels = torch.full((len(items), length), -100, dtype=torch.long)
     mask = torch.zeros((len(items), length), dtype=torch.long)
+    token_types = torch.zeros((len(items), length), dtype=items[0]["mm_token_type_ids"].dtype)
     for k, item in enumerate(items):
         n = len(item["input_ids"])
         ids[k, :n], labels[k, :n], mask[k, :n] = item["input_ids"], item["labels"], 1
+        token_types[k, :n] = item["mm_token_type_ids"]
     return {
         "input_ids": ids,
         "attention_mask": mask,
         "labels": labels,
+        "mm_token_type_ids": token_types,
         "pixel_values": torch.cat([i["pixel_values"] for i in items]),
         "image_grid_thw": torch.cat([i["image_grid_thw"] for i in items]),
     }
