@@ -6,14 +6,13 @@ object, which makes seeing learnable for a model of a few million parameters in 
 its cell an object has a random size and offset, so boxes still vary pixel by pixel.
 
 Backgrounds: flat light colours (``BACKGROUND_STYLE = "plain"``, what the shipped base was trained
-on), or ``"coordinate"``: the scene's light colour with red fading from left to right and blue from
-top to bottom, so every visual token carries its position in its colour; or ``"position"``: the same
-shading on one fixed base colour, so a background pixel's colour alone gives its position (with six
-base colours it is ambiguous by about a cell). Why: Qwen2.5-VL's vision tower has only relative
-(rotary) positions, so on a flat background a token cannot tell where in the image it is; the
-bases located objects in x but not in y (docs/demo.md). ``"tiles"``: one flat tint per grid cell
-(red darker by 40 levels per column, blue per row), so the cell, not just a position, is in a token's
-colour with twice the contrast between neighbouring cells.
+on), or three that put position into the pixels: ``"coordinate"`` (the scene's light colour with
+red fading from left to right and blue from top to bottom), ``"position"`` (the same shading on one
+fixed colour, so a pixel's colour alone gives its position) and ``"tiles"`` (one tint per grid cell,
+red 40 levels darker per column and blue per row). Qwen2.5-VL's vision tower has only relative
+(rotary) positions, so on a flat background a token cannot tell from its content where it is; these
+were tried when the bases located objects in x but not in y, which turned out to be a mismatch of
+positions between pre-training and generation (docs/demo.md), so they are options, not needed.
 
 Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
 map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
