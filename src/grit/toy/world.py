@@ -27,6 +27,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ TOY_SHAPES = ("circle", "square", "triangle")
 RELATIONS = ("left of", "right of", "above", "below")
 MIN_SIZE, MAX_SIZE, MARGIN = 14, 24, 1
 BACKGROUND_STYLES = ("coordinate", "plain", "position", "tiles")
-BACKGROUND_STYLE = "plain"  # the toy world's background (the shipped base's); "coordinate" is shaded
+BACKGROUND_STYLE = "plain"  # the toy world's background (the shipped base's); the others are shaded
 SHADE = 80  # how much darker the red (right edge) and blue (bottom edge) channels get
 POSITION_BASE = (245, 245, 245)  # the one base colour of the "position" and "tiles" styles
 TILE_STEP = 40  # "tiles": how much darker red gets per grid column and blue per grid row
@@ -122,6 +123,7 @@ def trained_background(model_dir: str | Path) -> str:
     return style
 
 
+@cache  # one per base colour: drawn for every scene of the pre-training stream otherwise
 def shaded_background(background: tuple[int, int, int]) -> Any:
     """The light ``background`` with red falling off to the right and blue falling off downwards."""
     import numpy as np
@@ -135,6 +137,7 @@ def shaded_background(background: tuple[int, int, int]) -> Any:
     return Image.fromarray(np.rint(arr).astype(np.uint8), "RGB")
 
 
+@cache
 def tiled_background() -> Any:
     """One flat tint per grid cell: red darker by ``TILE_STEP`` per column, blue per row."""
     import numpy as np
