@@ -78,6 +78,8 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     position = skills["vision_position"]
     assert position["n"] == 200 and 0 <= position["row_readout"] <= 1 and position["chance"] == 0.25
     assert skills["grit_zero_shot"]["n"] == 4
+    assert 0 <= skills["box_reasoning"]["named_relation_accuracy"] <= 1
+    assert 0 <= skills["locate_all_1_to_6_objects"]["right_number_of_boxes"] <= 1
     assert 0 <= skills["box_reasoning"]["relation_accuracy"] <= 1 and skills["box_reasoning"]["n"] == 4
     assert "tag_following" in capsys.readouterr().out
 

@@ -132,6 +132,19 @@ def test_box_reasoning_answers_follow_from_the_boxes_in_the_prompt():
     assert relations > 100
 
 
+def test_box_relation_answers_follow_from_the_named_boxes_and_are_balanced():
+    rng = random.Random(5)
+    answers = []
+    for _ in range(400):
+        sample = tasks.sample_task(rng, {"box_relation": 1.0})
+        boxes = [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', sample.prompt)]
+        relation = next(r for r in world.RELATIONS if f" {r} " in sample.prompt)
+        assert len(boxes) == 2 and "?" in sample.prompt
+        assert sample.target == ("yes" if world.relation_holds(relation, *boxes) else "no")
+        answers.append(sample.target)
+    assert 0.4 < answers.count("yes") / len(answers) < 0.6
+
+
 def test_compose_grounding_boxes_the_questions_objects_and_never_answers():
     rng = random.Random(3)
     for _ in range(300):

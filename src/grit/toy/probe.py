@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from grit.boxes import iou
+from grit.boxes import iou, union_iou
 from grit.chain import is_grounded, parse_chain
 from grit.generation import placeholder_token_ids
 from grit.prompts import question_text
@@ -113,6 +113,32 @@ def probe_localisation(model, processor, n: int, seed: int, n_objects: int | Non
         # and place in its token and misses only which token (row) holds it
         "x_offset_correct": _rate(x_offsets),
         "y_offset_correct": _rate(y_offsets),
+        "n": n,
+    }
+
+
+def probe_locate_all(model, processor, n: int, seed: int) -> dict[str, Any]:
+    """Boxing every object of a category in 1-6-object scenes: the first half of a counting chain.
+
+    A grounded counting answer is the length of such a list (``box_reasoning`` counts a given list
+    exactly), so the share of lists with exactly the right number of boxes bounds what grounding
+    can do for counting accuracy.
+    """
+    rng = random.Random(f"grit-toy-probe-locate-all:{seed}")
+    prompts, images, truth = [], [], []
+    for k in range(n):
+        scene, q = world.count_question(rng, k % 5)
+        noun = q["question"].removeprefix("How many ").removesuffix(" are there?")
+        prompts.append(f"Output the coordinates of all {noun} in JSON with key 'bbox_2d'.")
+        images.append(scene.image)
+        truth.append([scene.boxes[i] for i in q["about"]])
+    replies = generate(model, processor, prompts, images, max_new_tokens=120)
+    predicted = [parse_chain(reply).boxes for reply in replies]
+    return {
+        "right_number_of_boxes": _rate([len(p) == len(t) for p, t in zip(predicted, truth, strict=True)]),
+        "union_iou": _rate(
+            [union_iou(p, t) if t or p else 1.0 for p, t in zip(predicted, truth, strict=True)]
+        ),
         "n": n,
     }
 
@@ -220,9 +246,16 @@ def probe_box_reasoning(model, processor, n: int, seed: int) -> dict[str, Any]:
     replies = generate(model, processor, [s.prompt for s in samples], [s.image for s in samples], 8)
     relation = [s.target in ("yes", "no") for s in samples]
     correct = [r.strip().lower() == s.target for r, s in zip(replies, samples, strict=True)]
+    named = [tasks.sample_task(rng, {"box_relation": 1.0}) for _ in range(n)]
+    named_replies = generate(model, processor, [s.prompt for s in named], [s.image for s in named], 8)
     return {
         "count_accuracy": _rate([c for c, rel in zip(correct, relation, strict=True) if not rel]),
         "relation_accuracy": _rate([c for c, rel in zip(correct, relation, strict=True) if rel]),
+        # "Is the red circle left of the blue square?" with both objects' boxes given: what a
+        # spatial chain's answer step must do with the boxes it has just written.
+        "named_relation_accuracy": _rate(
+            [r.strip().lower().startswith(s.target) for r, s in zip(named_replies, named, strict=True)]
+        ),
         "relation_chance": 0.5,
         "n": n,
     }
@@ -286,6 +319,7 @@ def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | Non
     return {
         "localisation_one_object": probe_localisation(model, processor, n, seed, n_objects=1),
         "localisation_1_to_6_objects": probe_localisation(model, processor, n, seed, n_objects=None),
+        "locate_all_1_to_6_objects": probe_locate_all(model, processor, n, seed),
         "vision_position": probe_vision_position(model, processor, max(n, 200), seed),
         "count_0_to_4": probe_direct(model, processor, n, seed, "count"),
         "left_right": probe_direct(model, processor, n, seed, "left/right"),
