@@ -133,7 +133,7 @@ def probe_locate_all(model, processor, n: int, seed: int) -> dict[str, Any]:
         images.append(scene.image)
         truth.append([scene.boxes[i] for i in q["about"]])
     replies = generate(model, processor, prompts, images, max_new_tokens=120)
-    predicted = [parse_chain(reply).boxes for reply in replies]
+    predicted = [[b.coords for b in parse_chain(reply).boxes] for reply in replies]
     return {
         "right_number_of_boxes": _rate([len(p) == len(t) for p, t in zip(predicted, truth, strict=True)]),
         "union_iou": _rate(
