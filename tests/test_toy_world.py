@@ -145,6 +145,49 @@ def test_box_relation_answers_follow_from_the_named_boxes_and_are_balanced():
     assert 0.4 < answers.count("yes") / len(answers) < 0.6
 
 
+def _colours_in(image, box):
+    x1, y1, x2, y2 = box
+    pixels = {image.getpixel((x, y)) for x in range(x1, x2) for y in range(y1, y2)}
+    return {name for name, rgb in COLOURS.items() if rgb in pixels}
+
+
+def _boxes_in(text):
+    return [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', text)]
+
+
+def test_attribute_at_names_what_is_drawn_in_the_given_box():
+    rng = random.Random(7)
+    kinds = set()
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"attribute_at": 1.0})
+        (box,) = _boxes_in(sample.prompt)
+        words = sample.target.split()
+        colour = next((w for w in words if w in world.TOY_COLOURS), None)
+        if colour:
+            assert _colours_in(sample.image, box) == {colour}
+        assert colour or words[-1] in world.TOY_SHAPES
+        kinds.add(
+            "colour" if "colour" in sample.prompt.lower() else "shape" if "hape" in sample.prompt else "both"
+        )
+    assert kinds == {"colour", "shape", "both"}
+
+
+def test_locate_attribute_boxes_the_only_object_of_that_colour_or_shape():
+    rng = random.Random(8)
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"locate_attribute": 1.0})
+        (box,) = _boxes_in(sample.target)
+        named = re.search(r"the (\w+)(?: object)?[ .?]", sample.prompt).group(1)
+        assert named in world.TOY_COLOURS + world.TOY_SHAPES
+        if named in world.TOY_COLOURS:
+            assert _colours_in(sample.image, box) == {named}
+            everywhere = [
+                (x, y) for x in range(world.IMAGE_SIZE) for y in range(world.IMAGE_SIZE)
+                if sample.image.getpixel((x, y)) == COLOURS[named]
+            ]  # fmt: skip
+            assert all(box[0] <= x < box[2] and box[1] <= y < box[3] for x, y in everywhere)
+
+
 def test_compose_grounding_boxes_the_questions_objects_and_never_answers():
     rng = random.Random(3)
     for _ in range(300):

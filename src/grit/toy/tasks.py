@@ -37,6 +37,7 @@ ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
+    "attribute_at", "locate_attribute",
 )  # fmt: skip
 
 
@@ -446,6 +447,57 @@ def _box_relation(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None
     return text + suffix, "yes" if want else "no"
 
 
+# ---------------------------------------------------------------- binding words to what is seen
+
+
+def _attribute_at(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """Name the colour or shape of the object at a given box: read a token's content, in words.
+
+    Every base up to stage 8 boxed *some* object whatever object was named (identical boxes for
+    "the blue circle" and "the green square" of a two-object scene, 30 of 30), and its vision tower
+    had let colour fade (a linear readout of colour from the object's token fell from 0.97 at
+    initialisation to 0.74, while shape rose to 0.96): nothing it had learnt needed colour. Reading
+    the object at a place the model can find, and saying what it is, ties its visual features to
+    the words that name them, in both the tower and the language model.
+    """
+    if not scene.objects:
+        return None
+    i = rng.randrange(len(scene.objects))
+    o, box = scene.objects[i], box_json(scene.boxes[i])
+    ask = rng.random()
+    if ask < 0.4:
+        return rng.choice(
+            (f"What colour is the object at {box}?", f"Colour of the object at {box}?")
+        ), o.colour
+    if ask < 0.8:
+        return rng.choice((f"What shape is the object at {box}?", f"Shape of the object at {box}?")), o.shape
+    return f"What is the object at {box}?", f"{article(o.colour)} {o.colour} {o.shape}"
+
+
+def _locate_attribute(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """Box the only object of a colour, or the only one of a shape: binding one word to what is seen.
+
+    The easier half of referring to an object by colour *and* shape, which no base has learnt in a
+    crowded scene; a single attribute gives the language model one feature to match at a time.
+    """
+    colours = [o.colour for o in scene.objects]
+    shapes = [o.shape for o in scene.objects]
+    by_colour = [i for i, c in enumerate(colours) if colours.count(c) == 1]
+    by_shape = [i for i, sh in enumerate(shapes) if shapes.count(sh) == 1]
+    options = [(i, f"{colours[i]} object") for i in by_colour] + [(i, shapes[i]) for i in by_shape]
+    if not options:
+        return None
+    i, name = rng.choice(options)
+    instruction = rng.choice(
+        (
+            f"Locate the {name} and output its bbox coordinates in JSON.",
+            f"Where is the {name}? Output the coordinates in JSON with key 'bbox_2d'.",
+            f"Find the {name}.",
+        )
+    )
+    return instruction, box_json(scene.boxes[i])
+
+
 # ---------------------------------------------------------------- sampling
 
 
@@ -512,6 +564,10 @@ def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | N
         return _box_reasoning(rng, scene)
     if kind == "box_relation":
         return _box_relation(rng, scene)
+    if kind == "attribute_at":
+        return _attribute_at(rng, scene)
+    if kind == "locate_attribute":
+        return _locate_attribute(rng, scene)
     if kind == "count":
         qa = _count(rng, scene)
         suffix = rng.choice((" Answer with a number.", DIRECT_SUFFIX, ""))
