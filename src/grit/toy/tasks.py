@@ -455,8 +455,8 @@ def _attribute_at(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None
 
     Every base up to stage 8 boxed *some* object whatever object was named (identical boxes for
     "the blue circle" and "the green square" of a two-object scene, 30 of 30), and its vision tower
-    had let colour fade (a linear readout of colour from the object's token fell from 0.97 at
-    initialisation to 0.74, while shape rose to 0.96): nothing it had learnt needed colour. Reading
+    had let colour fade (a linear readout of colour from the object's token fell from 0.94 at
+    initialisation to 0.63, while shape rose to 0.94): nothing it had learnt needed colour. Reading
     the object at a place the model can find, and saying what it is, ties its visual features to
     the words that name them, in both the tower and the language model.
     """
