@@ -225,8 +225,8 @@ def probe_binding(model, processor, n: int, seed: int) -> dict[str, Any]:
     }
 
 
-def _object_tokens(model, processor, scene) -> list[Any]:
-    """The merged visual token of each object of ``scene`` (one 28-px cell each)."""
+def _image_tokens(model, processor, scene) -> Any:
+    """The scene's merged visual tokens in reading order (one per 28-px cell), on the CPU."""
     import torch
 
     inputs = processor.image_processor(images=[scene.image], return_tensors="pt").to(model.device)
@@ -234,8 +234,18 @@ def _object_tokens(model, processor, scene) -> list[Any]:
         out = model.model.get_image_features(inputs["pixel_values"], inputs["image_grid_thw"])
     tokens = out.pooler_output if hasattr(out, "pooler_output") else out
     tokens = tokens[0] if isinstance(tokens, (list, tuple)) else tokens
-    cells = [_cell(box) for box in scene.boxes]
-    return [tokens[row * world.GRID + column].float().cpu() for row, column in cells]
+    return tokens.float().cpu()
+
+
+def _flat_cell(box: Sequence[float]) -> int:
+    row, column = _cell(box)
+    return row * world.GRID + column
+
+
+def _object_tokens(model, processor, scene) -> list[Any]:
+    """The merged visual token of each object of ``scene`` (one 28-px cell each)."""
+    tokens = _image_tokens(model, processor, scene)
+    return [tokens[_flat_cell(box)] for box in scene.boxes]
 
 
 def _ridge_readout(features: list[Any], labels: list[int], classes: int) -> float:
@@ -263,9 +273,22 @@ def probe_vision_attributes(model, processor, n: int, seed: int) -> dict[str, An
         features += _object_tokens(model, processor, scene)
         colours += [world.TOY_COLOURS.index(o.colour) for o in scene.objects]
         shapes += [world.TOY_SHAPES.index(o.shape) for o in scene.objects]
+    # One-object scenes, read from the token of an empty cell: near chance for a tower that keeps
+    # what it sees local (a fresh one: colour 0.34, shape 0.28), far above it for one that
+    # broadcasts the object to every token (stage 8: 0.46 / 0.58, its own token's colour 0.63),
+    # which leaves nothing in a crowded scene for a name to bind to.
+    elsewhere, lone_colours, lone_shapes = [], [], []
+    for _ in range(max(n, 8)):
+        scene = world.sample_scene(rng, 1)
+        empty = next(i for i in range(world.GRID * world.GRID) if i != _flat_cell(scene.boxes[0]))
+        elsewhere.append(_image_tokens(model, processor, scene)[empty])
+        lone_colours.append(world.TOY_COLOURS.index(scene.objects[0].colour))
+        lone_shapes.append(world.TOY_SHAPES.index(scene.objects[0].shape))
     return {
         "colour_readout": _ridge_readout(features, colours, len(world.TOY_COLOURS)),
         "shape_readout": _ridge_readout(features, shapes, len(world.TOY_SHAPES)),
+        "colour_from_empty_cell": _ridge_readout(elsewhere, lone_colours, len(world.TOY_COLOURS)),
+        "shape_from_empty_cell": _ridge_readout(elsewhere, lone_shapes, len(world.TOY_SHAPES)),
         "colour_chance": 1 / len(world.TOY_COLOURS),
         "shape_chance": 1 / len(world.TOY_SHAPES),
         "n_objects": len(features),
