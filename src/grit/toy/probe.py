@@ -198,7 +198,7 @@ def probe_vision_position(model, processor, n: int, seed: int) -> dict[str, Any]
 def probe_binding(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Does the box depend on the object named? Both objects of ``n`` two-object scenes, located in turn.
 
-    Every base up to stage 8 wrote the same box whichever of the two was named (``same_box`` 1.00):
+    Every base up to stage 8 wrote the same box whichever of the two was named (stage 8: 0.96):
     it boxed *an* object, so crowded localisation, counting and left/right could only be at chance.
     """
     rng = random.Random(f"grit-toy-probe-binding:{seed}")
