@@ -409,12 +409,11 @@ def _box_reasoning(rng: random.Random, scene: ToyScene) -> tuple[str, str] | Non
 def _box_relation(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
     """Does one named object lie left of / above ... another, given both boxes as text? Yes and no equally.
 
-    The stage-8 base boxes both objects of a spatial question (GIoU 0.5) but answers at chance
-    (box relation 0.50), because ``box_reasoning`` spends a few percent of the mixture on
-    "box A / box B" comparisons. A real VLM's language model compares the coordinates it reads
-    against the question's words; this task gives that skill its own, balanced share, with the
-    objects named as a question names them. The boxes are given, never produced by the model, so
-    the held-out composition stays unseen.
+    The stage-8 base writes two boxes for a spatial question but compares two boxes given as text
+    at chance (0.50), a skill ``box_reasoning`` gives only a few percent of the mixture. A real
+    VLM's language model compares the coordinates it reads against the question's words; this task
+    gives that skill its own, balanced share, with the objects named as a question names them. The
+    boxes are given, never produced by the model, so the held-out composition stays unseen.
     """
     named = world.unique_kinds(scene)
     if len(named) < 2:
