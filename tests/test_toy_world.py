@@ -14,6 +14,10 @@ from grit.prompts import GRIT_SUFFIX
 from grit.toy import tasks, world
 
 
+def _boxes_in(text):
+    return [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', text)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10**6), n=st.integers(0, 8))
 def test_scene_boxes_are_exact_and_one_object_per_cell(seed, n):
@@ -122,7 +126,7 @@ def test_box_reasoning_answers_follow_from_the_boxes_in_the_prompt():
     relations = 0
     for _ in range(400):
         sample = tasks.sample_task(rng, {"box_reasoning": 1.0})
-        boxes = [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', sample.prompt)]
+        boxes = _boxes_in(sample.prompt)
         relation = next((r for r in world.RELATIONS if f" {r} " in sample.prompt), None)
         if relation is None:
             assert sample.target == str(len(boxes))
@@ -137,7 +141,7 @@ def test_box_relation_answers_follow_from_the_named_boxes_and_are_balanced():
     answers = []
     for _ in range(400):
         sample = tasks.sample_task(rng, {"box_relation": 1.0})
-        boxes = [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', sample.prompt)]
+        boxes = _boxes_in(sample.prompt)
         relation = next(r for r in world.RELATIONS if f" {r} " in sample.prompt)
         assert len(boxes) == 2 and "?" in sample.prompt
         assert sample.target == ("yes" if world.relation_holds(relation, *boxes) else "no")
@@ -149,10 +153,6 @@ def _colours_in(image, box):
     x1, y1, x2, y2 = box
     pixels = {image.getpixel((x, y)) for x in range(x1, x2) for y in range(y1, y2)}
     return {name for name, rgb in COLOURS.items() if rgb in pixels}
-
-
-def _boxes_in(text):
-    return [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', text)]
 
 
 def test_attribute_at_names_what_is_drawn_in_the_given_box():
@@ -201,7 +201,7 @@ def test_compose_grounding_boxes_the_questions_objects_and_never_answers():
         assert len(box_bodies) == 1
         for body in bodies:  # no step answers or counts
             assert not _is_answer(body, sample.prompt)
-        boxes = [json.loads(b)["bbox_2d"] for b in re.findall(r'\{"bbox_2d": \[[^\]]*\]\}', box_bodies[0])]
+        boxes = _boxes_in(box_bodies[0])
         if question.startswith("Is the"):
             assert len(boxes) == 2 and boxes[0] != boxes[1]
         else:
