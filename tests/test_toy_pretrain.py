@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from grit.cli import main
-from grit.toy.pretrain import group_by_length, set_mrope_section
+from grit.toy.pretrain import group_by_length, set_mrope_section, set_vision_attention
 from grit.toy.shipped import base_model_path
 
 
@@ -43,13 +43,16 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     args = ["toy", "pretrain", "--init", str(base_model_path()), "--out", str(out), "--steps", "4"]
     args += ["--batch-size", "4", "--length-pool", "2", "--eval-every", "2", "--warmup-steps", "1"]
     args += ["--workers", "0", "--mixture", "locate=1,compose=1", "--precision", "bf16"]
-    args += ["--mrope-section", "9,0,7"]
+    args += ["--mrope-section", "9,0,7", "--local-vision"]
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
     assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "plain"
     saved = json.loads((out / "config.json").read_text())
     assert saved["text_config"]["rope_parameters"]["mrope_section"] == [9, 0, 7]
+    assert (
+        saved["vision_config"]["window_size"] == 28 and saved["vision_config"]["fullatt_block_indexes"] == []
+    )
     log = [json.loads(line) for line in (out / "pretrain_log.jsonl").read_text().splitlines()]
     evals = [r for r in log if "heldout_loss_real" in r]
     assert [r["step"] for r in evals] == [2, 4]
@@ -113,6 +116,39 @@ def test_set_mrope_section_changes_image_positions_only():
     assert not torch.allclose(_logits(model, processor, True), image_before, atol=1e-3)
     with pytest.raises(ValueError, match="summing to 16"):
         set_mrope_section(model, (2, 7, 8))
+
+
+def _cell_tokens(model, processor, image):
+    inputs = processor.image_processor(images=[image], return_tensors="pt")
+    with torch.inference_mode():
+        out = model.model.get_image_features(inputs["pixel_values"], inputs["image_grid_thw"])
+    tokens = out.pooler_output if hasattr(out, "pooler_output") else out
+    return (tokens[0] if isinstance(tokens, (list, tuple)) else tokens).float()
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_local_vision_keeps_each_cell_token_to_its_own_pixels(local):
+    """A local tower's token of a cell changes only when that cell's pixels do."""
+    from grit.toy.model import ToyModelSpec, build_toy_model
+
+    model, processor = build_toy_model(ToyModelSpec(local_vision=local))
+    model.eval()
+    assert (model.config.vision_config.fullatt_block_indexes == []) is local
+    image = Image.new("RGB", (112, 112), (230, 230, 230))
+    before = _cell_tokens(model, processor, image)
+    image.paste((200, 40, 40), (33, 5, 52, 24))  # a red square inside cell (row 0, column 1)
+    after = _cell_tokens(model, processor, image)
+    changed = (after - before).abs().amax(1) > 1e-4
+    assert changed[1]
+    assert bool(changed[[0, *range(2, 16)]].any()) is not local
+    # switching an existing model's layout gives the same tower the other behaviour
+    set_vision_attention(model, not local)
+    assert model.config.vision_config.window_size == (112 if local else 28)
+    switched = (
+        _cell_tokens(model, processor, image)
+        - _cell_tokens(model, processor, Image.new("RGB", (112, 112), (230, 230, 230)))
+    ).abs().amax(1) > 1e-4
+    assert bool(switched[[0, *range(2, 16)]].any()) is local
 
 
 @pytest.fixture(scope="module")

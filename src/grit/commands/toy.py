@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="M-RoPE sizes T,H,W of the language model, e.g. 9,0,7 (default: the model's own, 2,7,7 when new)",
     )
     pre.add_argument(
+        "--local-vision",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep vision attention inside each 28-px cell (default: the model's own; off when new)",
+    )
+    pre.add_argument(
         "--max-minutes", type=float, default=None, help="stop after this wall time (schedule adapts)"
     )
     pre.add_argument("--seed", type=int, default=0)
@@ -148,6 +154,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         precision=args.precision,
         resume=args.resume,
         mrope_section=args.mrope_section,
+        local_vision=args.local_vision,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")

@@ -51,6 +51,11 @@ class ToyModelSpec:
     # in practice (one-object localisation IoU 0.03-0.08 vs 0.53 with 1e4, same budget).
     rope_theta: float = 1e4
     mrope_section: tuple[int, int, int] = (2, 7, 7)
+    # Vision attention kept inside each 28-px cell (one merged token): window attention of one
+    # token in every block, no full-attention block. A tower that attends across the image can
+    # spread an object's colour and shape over every token, and then a name has no token to bind
+    # to (docs/demo.md); a local one cannot. False: Qwen2.5-VL's own layout.
+    local_vision: bool = False
 
 
 def tokenizer_corpus(n_samples: int = 6000, seed: int = 0) -> list[str]:
@@ -107,13 +112,19 @@ def build_toy_config(tokenizer: Any, spec: ToyModelSpec = ToyModelSpec()) -> Any
             "patch_size": 14,
             "spatial_merge_size": 2,
             "temporal_patch_size": 2,
-            "window_size": world.IMAGE_SIZE,
-            "fullatt_block_indexes": [spec.vision_depth // 2 - 1, spec.vision_depth - 1],
+            **vision_attention_layout(spec.local_vision, spec.vision_depth),
         },
         tie_word_embeddings=True,
         **qwen_token_ids(ids),
     )
     return config
+
+
+def vision_attention_layout(local: bool, depth: int) -> dict[str, Any]:
+    """Qwen2.5-VL's window size and full-attention blocks: local to a cell, or its usual mix."""
+    if local:
+        return {"window_size": world.CELL, "fullatt_block_indexes": []}
+    return {"window_size": world.IMAGE_SIZE, "fullatt_block_indexes": [depth // 2 - 1, depth - 1]}
 
 
 def build_toy_processor(tokenizer: Any) -> Any:

@@ -55,6 +55,9 @@ class PretrainConfig:
     # M-RoPE frequencies per axis (temporal, height, width) of the language model, for a new model
     # or to re-assign them on an ``init`` one (see set_mrope_section); None keeps the model's own
     mrope_section: tuple[int, int, int] | None = None
+    # Keep vision attention inside each cell (ToyModelSpec.local_vision), for a new model or by
+    # re-configuring an ``init`` one (its weights fit either layout); None keeps the model's own
+    local_vision: bool | None = None
     overwrite: bool = False
     resume: bool = False  # continue an interrupted run in ``out`` from its last save
 
@@ -213,6 +216,8 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
     spec = spec or ToyModelSpec()
     if config.mrope_section is not None:  # recorded in the spec, so a resumed run is checked against it
         spec = replace(spec, mrope_section=tuple(config.mrope_section))
+    if config.local_vision is not None:
+        spec = replace(spec, local_vision=config.local_vision)
     out = Path(config.out)
     state = _resume_state(out, config, spec) if config.resume else None
     if state is None and out.exists() and any(out.iterdir()) and not config.overwrite:
@@ -234,6 +239,8 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
             model.load_state_dict(state["model"])  # the fp32 weights, not the bf16 copy
         if config.mrope_section is not None:
             set_mrope_section(model, config.mrope_section)
+        if config.local_vision is not None:
+            set_vision_attention(model, config.local_vision)
     else:
         model, processor = build_toy_model(spec, seed=config.seed)
     model.to(device).train()
@@ -359,6 +366,26 @@ def set_mrope_section(model: Any, section: Sequence[int]) -> None:
     for module in model.modules():
         if hasattr(module, "mrope_section"):
             module.mrope_section = list(section)
+
+
+def set_vision_attention(model: Any, local: bool) -> None:
+    """Switch a toy model's vision tower between cell-local and Qwen2.5-VL's usual attention.
+
+    Window size and full-attention blocks are not weights, so the same tower runs either way;
+    what it computes changes (a local tower can no longer tell its token's column from the rest
+    of the image, so the model must learn it again, from the language model's positions or from
+    the background).
+    """
+    from grit.toy.model import vision_attention_layout
+
+    vision = model.config.vision_config
+    layout = vision_attention_layout(local, vision.depth)
+    for key, value in layout.items():
+        setattr(vision, key, value)
+    for module in model.modules():
+        if hasattr(module, "fullatt_block_indexes") and hasattr(module, "window_size"):
+            module.window_size = layout["window_size"]
+            module.fullatt_block_indexes = list(layout["fullatt_block_indexes"])
 
 
 def _resume_state(out: Path, config: PretrainConfig, spec: ToyModelSpec) -> dict[str, Any] | None:
