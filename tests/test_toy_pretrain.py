@@ -89,6 +89,8 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
         and skills["vision_attributes"]["n_objects"] > 100
     )
     assert 0 <= skills["box_reasoning"]["relation_accuracy"] <= 1 and skills["box_reasoning"]["n"] == 4
+    attributes = skills["attribute_questions"]
+    assert attributes["n"] == 4 and 0 <= attributes["colour_two_to_four_objects"] <= 1
     assert "tag_following" in capsys.readouterr().out
 
 
