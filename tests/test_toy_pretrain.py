@@ -120,26 +120,19 @@ def test_set_mrope_section_changes_image_positions_only():
         set_mrope_section(model, (2, 7, 8))
 
 
-def _cell_tokens(model, processor, image):
-    inputs = processor.image_processor(images=[image], return_tensors="pt")
-    with torch.inference_mode():
-        out = model.model.get_image_features(inputs["pixel_values"], inputs["image_grid_thw"])
-    tokens = out.pooler_output if hasattr(out, "pooler_output") else out
-    return (tokens[0] if isinstance(tokens, (list, tuple)) else tokens).float()
-
-
 @pytest.mark.parametrize("local", [True, False])
 def test_local_vision_keeps_each_cell_token_to_its_own_pixels(local):
     """A local tower's token of a cell changes only when that cell's pixels do."""
     from grit.toy.model import ToyModelSpec, build_toy_model
+    from grit.toy.probe import image_tokens
 
     model, processor = build_toy_model(ToyModelSpec(local_vision=local))
     model.eval()
     assert (model.config.vision_config.fullatt_block_indexes == []) is local
     image = Image.new("RGB", (112, 112), (230, 230, 230))
-    before = _cell_tokens(model, processor, image)
+    before = image_tokens(model, processor, image)
     image.paste((200, 40, 40), (33, 5, 52, 24))  # a red square inside cell (row 0, column 1)
-    after = _cell_tokens(model, processor, image)
+    after = image_tokens(model, processor, image)
     changed = (after - before).abs().amax(1) > 1e-4
     assert changed[1]
     assert bool(changed[[0, *range(2, 16)]].any()) is not local
@@ -147,8 +140,8 @@ def test_local_vision_keeps_each_cell_token_to_its_own_pixels(local):
     set_vision_attention(model, not local)
     assert model.config.vision_config.window_size == (112 if local else 28)
     switched = (
-        _cell_tokens(model, processor, image)
-        - _cell_tokens(model, processor, Image.new("RGB", (112, 112), (230, 230, 230)))
+        image_tokens(model, processor, image)
+        - image_tokens(model, processor, Image.new("RGB", (112, 112), (230, 230, 230)))
     ).abs().amax(1) > 1e-4
     assert bool(switched[[0, *range(2, 16)]].any()) is local
 
