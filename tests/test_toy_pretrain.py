@@ -91,6 +91,7 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert 0 <= skills["box_reasoning"]["relation_accuracy"] <= 1 and skills["box_reasoning"]["n"] == 4
     attributes = skills["attribute_questions"]
     assert attributes["n"] == 4 and 0 <= attributes["colour_two_to_four_objects"] <= 1
+    assert -1 <= skills["visual_token_collapse"]["object_vs_empty_cosine"] <= 1
     assert "tag_following" in capsys.readouterr().out
 
 
@@ -144,6 +145,26 @@ def test_local_vision_keeps_each_cell_token_to_its_own_pixels(local):
         - image_tokens(model, processor, Image.new("RGB", (112, 112), (230, 230, 230)))
     ).abs().amax(1) > 1e-4
     assert bool(switched[[0, *range(2, 16)]].any()) is local
+
+
+def test_collapse_probe_tells_a_collapsed_tower_from_a_fresh_one():
+    """Tokens driven onto one shared vector read as collapsed; a fresh tower's do not."""
+    import torch
+
+    from grit.toy.model import ToyModelSpec, build_toy_model
+    from grit.toy.probe import probe_visual_token_collapse
+
+    model, processor = build_toy_model(ToyModelSpec())
+    model.eval()
+    fresh = probe_visual_token_collapse(model, processor, 4, seed=0)
+    assert fresh["object_vs_empty_cosine"] < 0.99 and fresh["n"] == 4
+    last = model.model.visual.merger.mlp[2]
+    with torch.no_grad():  # what the from-scratch runs did: a large vector shared by every token
+        last.weight.mul_(1e-4)
+        last.bias.fill_(2.0)
+    collapsed = probe_visual_token_collapse(model, processor, 4, seed=0)
+    assert collapsed["object_vs_empty_cosine"] > 0.999
+    assert collapsed["visual_token_norm"] > 10 * collapsed["text_embedding_norm"]
 
 
 @pytest.fixture(scope="module")
