@@ -92,6 +92,8 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     attributes = skills["attribute_questions"]
     assert attributes["n"] == 4 and 0 <= attributes["colour_two_to_four_objects"] <= 1
     assert -1 <= skills["visual_token_collapse"]["object_vs_empty_cosine"] <= 1
+    where = skills["where_questions"]
+    assert where["n"] == 4 and where["chance"] == 0.25 and 0 <= where["row_two_to_four_objects"] <= 1
     assert "tag_following" in capsys.readouterr().out
 
 

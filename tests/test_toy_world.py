@@ -188,6 +188,25 @@ def test_locate_attribute_boxes_the_only_object_of_that_colour_or_shape():
             assert all(box[0] <= x < box[2] and box[1] <= y < box[3] for x, y in everywhere)
 
 
+def test_where_names_the_grid_column_or_row_that_holds_the_named_object():
+    rng = random.Random(9)
+    axes = set()
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"where": 1.0})
+        colour, shape = re.search(r"the (\w+) (\w+)[ ,?]", sample.prompt).groups()
+        assert colour in world.TOY_COLOURS and shape in world.TOY_SHAPES
+        k = int(sample.target) - 1
+        assert 0 <= k < world.GRID
+        axis = "column" if "column" in sample.prompt else "row"
+        axes.add(axis)
+        band = range(k * world.CELL, (k + 1) * world.CELL)
+        pixels = [(x, y) for x in band for y in range(world.IMAGE_SIZE)]
+        if axis == "row":
+            pixels = [(y, x) for x, y in pixels]
+        assert any(sample.image.getpixel(xy) == COLOURS[colour] for xy in pixels)
+    assert axes == {"column", "row"}
+
+
 def test_compose_grounding_boxes_the_questions_objects_and_never_answers():
     rng = random.Random(3)
     for _ in range(300):

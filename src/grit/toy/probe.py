@@ -393,6 +393,39 @@ def probe_attribute_questions(model, processor, n: int, seed: int) -> dict[str, 
     }
 
 
+def probe_where_questions(model, processor, n: int, seed: int) -> dict[str, Any]:
+    """ "In which column, counting from 1 at the left, is the red circle?" (and rows), 1 and 2-4 objects.
+
+    The attribute question about *place*: a base that reads the named object's colour by name but
+    boxes the same object whichever is named has its positions on a route that does not follow
+    the name; this row tells whether the position, asked for in words, does.
+    """
+    rng = random.Random(f"grit-toy-probe-where:{seed}")
+    result: dict[str, Any] = {}
+    for label, sizes in (("one_object", (1,)), ("two_to_four_objects", (2, 3, 4))):
+        prompts, images, answers = [], [], []
+        while len(prompts) < n:
+            scene = world.sample_scene(rng, rng.choice(sizes))
+            named = world.unique_kinds(scene)
+            if not named:
+                continue
+            i = rng.choice(named)
+            p = world.phrase(scene.objects[i].colour, scene.objects[i].shape)
+            x1, y1 = scene.boxes[i][:2]
+            if len(prompts) % 2 == 0:
+                prompts.append(question_text(tasks.WHERE_COLUMN.format(p=p), "direct"))
+                answers.append(x1 // world.CELL + 1)
+            else:
+                prompts.append(question_text(tasks.WHERE_ROW.format(p=p), "direct"))
+                answers.append(y1 // world.CELL + 1)
+            images.append(scene.image)
+        replies = generate(model, processor, prompts, images, max_new_tokens=6)
+        correct = [_first_number(r) == a for r, a in zip(replies, answers, strict=True)]
+        result[f"column_{label}"] = _rate(correct[0::2])
+        result[f"row_{label}"] = _rate(correct[1::2])
+    return result | {"chance": 1 / world.GRID, "n": n}
+
+
 def probe_box_reasoning(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Text-only arithmetic over boxes given in the prompt: counting a list, and how two boxes lie.
 
@@ -482,6 +515,7 @@ def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | Non
         "vision_position": probe_vision_position(model, processor, max(n, 200), seed),
         "vision_attributes": probe_vision_attributes(model, processor, max(n, 100), seed),
         "attribute_questions": probe_attribute_questions(model, processor, n, seed),
+        "where_questions": probe_where_questions(model, processor, n, seed),
         "visual_token_collapse": probe_visual_token_collapse(model, processor, min(n, 50), seed),
         "count_0_to_4": probe_direct(model, processor, n, seed, "count"),
         "left_right": probe_direct(model, processor, n, seed, "left/right"),

@@ -37,8 +37,11 @@ ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
-    "attribute_at", "locate_attribute",
+    "attribute_at", "locate_attribute", "where",
 )  # fmt: skip
+
+WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
+WHERE_ROW = "In which row, counting from 1 at the top, is the {p}?"
 
 
 @dataclass
@@ -497,6 +500,30 @@ def _locate_attribute(rng: random.Random, scene: ToyScene) -> tuple[str, str] | 
     return instruction, box_json(scene.boxes[i])
 
 
+def _where(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """Say which grid column or row (a number, 1 at the left or top) holds the named object.
+
+    Reading an attribute of a named object ("What colour is the circle?") binds to the name in
+    bases trained from scratch, while localising does not (the same box whichever object is
+    named): the box's position reaches the language model by a route that carries no content.
+    Asking for the named object's column or row is the attribute question about place, so the
+    position has to be read from the named object's own token, as its colour is. The answer is a
+    digit because digits are single tokens here; ordinal words split into pieces that share a
+    first token ("f|irst", "f|ou|r|th"), which a small model learns as a prior instead.
+    """
+    named = world.unique_kinds(scene)
+    if not named:
+        return None
+    i = rng.choice(named)
+    p = phrase(scene.objects[i].colour, scene.objects[i].shape)
+    box = scene.boxes[i]  # an object lies inside its cell, so its box's corner names the cell
+    if rng.random() < 0.5:
+        question = rng.choice((WHERE_COLUMN, "Which column is the {p} in, counting from 1 at the left?"))
+        return question.format(p=p), str(box[0] // world.CELL + 1)
+    question = rng.choice((WHERE_ROW, "Which row is the {p} in, counting from 1 at the top?"))
+    return question.format(p=p), str(box[1] // world.CELL + 1)
+
+
 # ---------------------------------------------------------------- sampling
 
 
@@ -567,6 +594,9 @@ def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | N
         return _attribute_at(rng, scene)
     if kind == "locate_attribute":
         return _locate_attribute(rng, scene)
+    if kind == "where":
+        qa = _where(rng, scene)
+        return None if qa is None else (_question_frame(rng, qa[0], rng.choice((DIRECT_SUFFIX, ""))), qa[1])
     if kind == "count":
         qa = _count(rng, scene)
         suffix = rng.choice((" Answer with a number.", DIRECT_SUFFIX, ""))
