@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from grit.boxes import iou, union_iou
@@ -353,6 +353,27 @@ def probe_direct(model, processor, n: int, seed: int, family: str) -> dict[str, 
     return {"accuracy": _rate(correct), "chance": chance, "n": n}
 
 
+def _questions_by_scene_size(
+    rng: random.Random, n: int, ask: Callable[[world.ToyScene, int], tuple[str, Any] | None]
+) -> Iterator[tuple[str, list[str], list[Any], list[Any]]]:
+    """Yield (label, prompts, images, answers): n direct questions on one-object scenes, then on
+    scenes of 2-4 objects, where binding a name to its object is needed.
+
+    `ask(scene, k)` poses question k about the scene, or returns None to draw another scene.
+    """
+    for label, sizes in (("one_object", (1,)), ("two_to_four_objects", (2, 3, 4))):
+        prompts, images, answers = [], [], []
+        while len(prompts) < n:
+            scene = world.sample_scene(rng, rng.choice(sizes))
+            asked = ask(scene, len(prompts))
+            if asked is None:
+                continue
+            prompts.append(question_text(asked[0], "direct"))
+            images.append(scene.image)
+            answers.append(asked[1])
+        yield label, prompts, images, answers
+
+
 def probe_attribute_questions(model, processor, n: int, seed: int) -> dict[str, Any]:
     """ "What colour is the circle?" / "What shape is the red object?" with 1 and with 2-4 objects.
 
@@ -362,23 +383,19 @@ def probe_attribute_questions(model, processor, n: int, seed: int) -> dict[str, 
     with numbers).
     """
     rng = random.Random(f"grit-toy-probe-attribute-questions:{seed}")
+
+    def ask(scene: world.ToyScene, k: int) -> tuple[str, str] | None:
+        shapes = [o.shape for o in scene.objects]
+        colours = [o.colour for o in scene.objects]
+        i = rng.randrange(len(scene.objects))
+        if k % 2 == 0 and shapes.count(shapes[i]) == 1:
+            return f"What colour is the {shapes[i]}?", colours[i]
+        if k % 2 == 1 and colours.count(colours[i]) == 1:
+            return f"What shape is the {colours[i]} object?", shapes[i]
+        return None
+
     result: dict[str, Any] = {}
-    for label, sizes in (("one_object", (1,)), ("two_to_four_objects", (2, 3, 4))):
-        prompts, images, answers = [], [], []
-        while len(prompts) < n:
-            scene = world.sample_scene(rng, rng.choice(sizes))
-            shapes = [o.shape for o in scene.objects]
-            colours = [o.colour for o in scene.objects]
-            i = rng.randrange(len(scene.objects))
-            if len(prompts) % 2 == 0 and shapes.count(shapes[i]) == 1:
-                prompts.append(question_text(f"What colour is the {shapes[i]}?", "direct"))
-                answers.append(colours[i])
-            elif len(prompts) % 2 == 1 and colours.count(colours[i]) == 1:
-                prompts.append(question_text(f"What shape is the {colours[i]} object?", "direct"))
-                answers.append(shapes[i])
-            else:
-                continue
-            images.append(scene.image)
+    for label, prompts, images, answers in _questions_by_scene_size(rng, n, ask):
         replies = generate(model, processor, prompts, images, max_new_tokens=6)
         correct = [
             _first_word_of(r, world.TOY_COLOURS + world.TOY_SHAPES) == a
@@ -401,24 +418,20 @@ def probe_where_questions(model, processor, n: int, seed: int) -> dict[str, Any]
     the name; this row tells whether the position, asked for in words, does.
     """
     rng = random.Random(f"grit-toy-probe-where:{seed}")
+
+    def ask(scene: world.ToyScene, k: int) -> tuple[str, int] | None:
+        named = world.unique_kinds(scene)
+        if not named:
+            return None
+        i = rng.choice(named)
+        p = world.phrase(scene.objects[i].colour, scene.objects[i].shape)
+        x1, y1 = scene.boxes[i][:2]
+        if k % 2 == 0:
+            return tasks.WHERE_COLUMN.format(p=p), x1 // world.CELL + 1
+        return tasks.WHERE_ROW.format(p=p), y1 // world.CELL + 1
+
     result: dict[str, Any] = {}
-    for label, sizes in (("one_object", (1,)), ("two_to_four_objects", (2, 3, 4))):
-        prompts, images, answers = [], [], []
-        while len(prompts) < n:
-            scene = world.sample_scene(rng, rng.choice(sizes))
-            named = world.unique_kinds(scene)
-            if not named:
-                continue
-            i = rng.choice(named)
-            p = world.phrase(scene.objects[i].colour, scene.objects[i].shape)
-            x1, y1 = scene.boxes[i][:2]
-            if len(prompts) % 2 == 0:
-                prompts.append(question_text(tasks.WHERE_COLUMN.format(p=p), "direct"))
-                answers.append(x1 // world.CELL + 1)
-            else:
-                prompts.append(question_text(tasks.WHERE_ROW.format(p=p), "direct"))
-                answers.append(y1 // world.CELL + 1)
-            images.append(scene.image)
+    for label, prompts, images, answers in _questions_by_scene_size(rng, n, ask):
         replies = generate(model, processor, prompts, images, max_new_tokens=6)
         correct = [_first_number(r) == a for r, a in zip(replies, answers, strict=True)]
         result[f"column_{label}"] = _rate(correct[0::2])
