@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from grit.data.synth import COLOURS
 from grit.prompts import GRIT_SUFFIX
-from grit.toy import tasks, world
+from grit.toy import pretrain, tasks, world
 
 
 def _boxes_in(text):
@@ -205,6 +205,24 @@ def test_where_names_the_grid_column_or_row_that_holds_the_named_object():
             pixels = [(y, x) for x, y in pixels]
         assert any(sample.image.getpixel(xy) == COLOURS[colour] for xy in pixels)
     assert axes == {"column", "row"}
+
+
+def test_min_objects_keeps_every_scene_at_least_that_full_while_the_curriculum_grows():
+    rng = random.Random(4)
+    described = [
+        tasks.sample_task(rng, {"describe": 1.0}, max_objects=3, min_objects=2).target for _ in range(60)
+    ]
+    sizes = {text.count(", ") + text.count(" and ") + 1 for text in described}
+    assert sizes == {2, 3}
+    assert [pretrain.max_objects_at(step, 1000, 2) for step in (0, 249, 250, 999, 1000, 5000)] == [
+        2,
+        2,
+        3,
+        5,
+        6,
+        6,
+    ]
+    assert [pretrain.max_objects_at(step, 1000) for step in (0, 200, 1000)] == [1, 2, 6]
 
 
 def test_compose_grounding_boxes_the_questions_objects_and_never_answers():

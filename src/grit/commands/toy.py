@@ -28,6 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument(
         "--curriculum-steps", type=int, default=1500, help="steps over which scenes grow to 6 objects"
     )
+    pre.add_argument(
+        "--min-objects",
+        type=int,
+        choices=range(1, 7),
+        default=1,
+        metavar="{1..6}",
+        help="fewest objects per scene; the curriculum grows scenes from it (default 1)",
+    )
     pre.add_argument("--vision-stage-steps", type=int, default=1500, help="first steps on vision-only skills")
     pre.add_argument("--vision-lr-scale", type=float, default=1.0, help="lr multiplier of the vision tower")
     pre.add_argument("--rope-theta", type=float, default=1e4, help="text RoPE theta of the toy model")
@@ -138,6 +146,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         lr=args.lr,
         warmup_steps=args.warmup_steps,
         curriculum_steps=args.curriculum_steps,
+        min_objects=args.min_objects,
         vision_stage_steps=args.vision_stage_steps,
         vision_lr_scale=args.vision_lr_scale,
         max_minutes=args.max_minutes,

@@ -36,7 +36,10 @@ class PretrainConfig:
     warmup_steps: int = 200
     weight_decay: float = 0.01
     grad_clip: float = 1.0
-    curriculum_steps: int = 1500  # max objects per scene ramps from 1 to 6 over these steps
+    curriculum_steps: int = 1500  # max objects per scene ramps from min_objects to 6 over these steps
+    # Fewest objects in a scene. Above 1, no one-object scene is ever seen, so a question about a
+    # named object cannot be answered by looking at "the object" instead of the named one.
+    min_objects: int = 1
     vision_stage_steps: int = 1500  # first steps: vision-only skills (tasks.VISION_WEIGHTS)
     vision_lr_scale: float = 1.0  # learning-rate multiplier of the vision tower and merger
     seed: int = 0
@@ -125,10 +128,10 @@ def group_by_length(items: list[dict[str, Any]], size: int, rng: random.Random, 
         yield collate(batch, pad_id)
 
 
-def max_objects_at(step: int, curriculum_steps: int) -> int:
+def max_objects_at(step: int, curriculum_steps: int, min_objects: int = 1) -> int:
     if curriculum_steps <= 0:
         return 6
-    return min(6, 1 + (5 * step) // curriculum_steps)
+    return min(6, min_objects + ((6 - min_objects) * step) // curriculum_steps)
 
 
 class TaskStream(torch.utils.data.IterableDataset):
@@ -151,10 +154,13 @@ class TaskStream(torch.utils.data.IterableDataset):
             items = []
             for k in range(pool):  # each batch keeps the curriculum of its own step
                 at = step + k * n_workers
-                limit = max_objects_at(at, self.config.curriculum_steps)
+                low = self.config.min_objects
+                limit = max_objects_at(at, self.config.curriculum_steps, low)
                 weights = tasks.VISION_WEIGHTS if at < vision_until else self.config.mixture
                 items += [
-                    encode(self.processor, tasks.sample_task(rng, weights, max_objects=limit))
+                    encode(
+                        self.processor, tasks.sample_task(rng, weights, max_objects=limit, min_objects=low)
+                    )
                     for _ in range(size)
                 ]
             yield from group_by_length(items, size, rng, pad)

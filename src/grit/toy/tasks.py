@@ -545,8 +545,11 @@ DEFAULT_WEIGHTS = {
 VISION_WEIGHTS = {"locate": 0.35, "count_balanced": 0.25, "spatial_balanced": 0.25, "attribute": 0.15}
 
 
-def sample_task(rng: random.Random, weights: dict[str, float] | None = None, max_objects: int = 6) -> Sample:
-    """One pre-training example drawn from the task mixture ``weights``."""
+def sample_task(
+    rng: random.Random, weights: dict[str, float] | None = None, max_objects: int = 6, min_objects: int = 1
+) -> Sample:
+    """One pre-training example drawn from the task mixture ``weights``, on a scene of
+    ``min_objects``-``max_objects`` objects (the balanced counting and spatial tasks draw their own)."""
     weights = weights or DEFAULT_WEIGHTS
     kinds, w = zip(*weights.items(), strict=True)
     while True:
@@ -555,7 +558,7 @@ def sample_task(rng: random.Random, weights: dict[str, float] | None = None, max
             if max_objects < 3:  # the easiest scenes come first (one object: what and where)
                 continue
             return _balanced(rng, kind)
-        scene = world.sample_scene(rng, rng.randint(1, max_objects))
+        scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
         made = _make(rng, kind, scene)
         if made is not None:
             prompt, target = made
