@@ -94,6 +94,8 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert -1 <= skills["visual_token_collapse"]["object_vs_empty_cosine"] <= 1
     where = skills["where_questions"]
     assert where["n"] == 4 and where["chance"] == 0.25 and 0 <= where["row_two_to_four_objects"] <= 1
+    attention = skills["name_attention"]
+    assert attention["n"] == 4 and 0.5 <= attention["where_best_head_share"] <= 1
     assert "tag_following" in capsys.readouterr().out
 
 
@@ -184,6 +186,22 @@ def test_vision_position_reads_the_shipped_bases_column_and_not_its_row(shipped_
     model, processor = shipped_base
     position = probe_vision_position(model, processor, 200, seed=0)
     assert position["column_readout"] > 0.8 and position["row_readout"] < 0.45
+
+
+def test_no_head_of_the_shipped_base_follows_the_name(shipped_base):
+    # stage 8 boxes the same object whichever is named (docs/demo.md): no head may look at the
+    # named object much more than at the other; the probe must also leave attention as it was
+    from grit.toy.probe import probe_name_attention
+
+    model, processor = shipped_base
+    before = model.config._attn_implementation
+    attention = probe_name_attention(model, processor, 30, seed=0)
+    assert model.config._attn_implementation == before
+    assert (
+        0.5 <= attention["where_best_head_share"] < 0.7
+        and 0.5 <= attention["attribute_best_head_share"] < 0.7
+    )
+    assert attention["where_best_head"].startswith("layer ")
 
 
 def test_shipped_base_locates_one_object_in_both_axes(shipped_base):

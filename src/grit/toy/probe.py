@@ -301,6 +301,75 @@ def probe_vision_attributes(model, processor, n: int, seed: int) -> dict[str, An
     }
 
 
+def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
+    """Does any attention head look at the *named* object? Two-object scenes (the objects differ in
+    colour and in shape), one of them named in a `where` or an attribute question.
+
+    For every layer and head, the share of the attention that the answer's position (the last
+    prompt token) gives the two objects' tokens which goes to the named one, pooled over ``n``
+    scenes; reported for the head that follows the name most (0.5: none does; 1: one looks only at
+    the named object). A base that reads the named object's colour while every head splits its
+    attention evenly answers from what the objects' tokens carry together, not by selecting the
+    named one, and that does not extend to where the named object is.
+    """
+    import torch
+
+    rng = random.Random(f"grit-toy-probe-name-attention:{seed}")
+    image_token = model.config.image_token_id
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")  # only eager attention returns its weights
+    named: dict[str, Any] = {"where": 0.0, "attribute": 0.0}
+    other: dict[str, Any] = {"where": 0.0, "attribute": 0.0}
+    try:
+        for k in range(n):
+            shape, colour = rng.choice(world.TOY_SHAPES), rng.choice(world.TOY_COLOURS)
+            unlike = (
+                rng.choice([s for s in world.TOY_SHAPES if s != shape]),
+                rng.choice([c for c in world.TOY_COLOURS if c != colour]),
+            )
+            scene = world.sample_scene(rng, 2, [(shape, colour), unlike])
+            i = rng.randrange(2)
+            obj = scene.objects[i]
+            where = tasks.WHERE_COLUMN if k % 2 == 0 else tasks.WHERE_ROW
+            questions = {
+                "where": where.format(p=world.phrase(obj.colour, obj.shape)),
+                "attribute": f"What colour is the {obj.shape}?",
+            }
+            for kind, question in questions.items():
+                text = processor.apply_chat_template(
+                    [
+                        {
+                            "role": "user",
+                            "content": [
+                                {"type": "image"},
+                                {"type": "text", "text": question_text(question, "direct")},
+                            ],
+                        }
+                    ],
+                    add_generation_prompt=True,
+                    tokenize=False,
+                )
+                inputs = processor(text=[text], images=[scene.image], return_tensors="pt").to(model.device)
+                with torch.inference_mode():
+                    attentions = model(**inputs, output_attentions=True).attentions
+                tokens = (inputs["input_ids"][0] == image_token).nonzero().flatten()
+                mine, theirs = tokens[_flat_cell(scene.boxes[i])], tokens[_flat_cell(scene.boxes[1 - i])]
+                last = (
+                    torch.stack([layer[0, :, -1, :] for layer in attentions]).float().cpu()
+                )  # layer, head, key
+                named[kind] = named[kind] + last[:, :, mine]
+                other[kind] = other[kind] + last[:, :, theirs]
+    finally:
+        model.set_attn_implementation(before)
+    result: dict[str, Any] = {"n": n, "chance": 0.5}
+    for kind in named:
+        share = named[kind] / (named[kind] + other[kind]).clamp_min(1e-12)
+        layer, head = divmod(int(share.argmax()), share.shape[1])
+        result[f"{kind}_best_head_share"] = share.max().item()
+        result[f"{kind}_best_head"] = f"layer {layer} head {head}"
+    return result
+
+
 def probe_visual_token_collapse(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Are the visual tokens still distinct? Their size against the text embeddings', and how alike
     an object's token and an empty cell's are, in ``n`` one-object scenes.
@@ -529,6 +598,7 @@ def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | Non
         "vision_attributes": probe_vision_attributes(model, processor, max(n, 100), seed),
         "attribute_questions": probe_attribute_questions(model, processor, n, seed),
         "where_questions": probe_where_questions(model, processor, n, seed),
+        "name_attention": probe_name_attention(model, processor, min(n, 50), seed),
         "visual_token_collapse": probe_visual_token_collapse(model, processor, min(n, 50), seed),
         "count_0_to_4": probe_direct(model, processor, n, seed, "count"),
         "left_right": probe_direct(model, processor, n, seed, "left/right"),
