@@ -346,3 +346,21 @@ def test_a_model_is_given_data_in_the_world_it_was_trained_in(tmp_path):
     (model / "pretrain_config.json").write_text(json.dumps({"config": {"background": "stripes"}}))
     with pytest.raises(ValueError, match=r"pretrain_config.json: config.background"):
         world.trained_background(model)
+
+
+def test_named_object_probes_report_what_answering_for_any_object_would_score(monkeypatch):
+    # with 2-4 objects, answering for an object picked at random is right about half the time (two
+    # objects often share a row or a colour), far above the uniform chance; the probes say so
+    from grit.toy import probe
+
+    monkeypatch.setattr(
+        probe, "generate", lambda model, processor, prompts, images, **kw: ["1"] * len(prompts)
+    )
+    where = probe.probe_where_questions(None, None, 200, seed=0)
+    attributes = probe.probe_attribute_questions(None, None, 200, seed=0)
+    for result, fields in ((where, ("column", "row")), (attributes, ("colour", "shape"))):
+        for field in fields:
+            assert result[f"{field}_one_object_any_object"] == 1.0
+            assert 0.35 < result[f"{field}_two_to_four_objects_any_object"] < 0.7
+    # "1" is the first column or row a quarter of the time, and never a colour or a shape
+    assert 0.1 < where["column_two_to_four_objects"] < 0.4 and attributes["colour_one_object"] == 0.0
