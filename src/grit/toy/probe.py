@@ -308,9 +308,10 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     For every layer and head, the share of the attention that the answer's position (the last
     prompt token) gives the two objects' tokens which goes to the named one, averaged over ``n``
     scenes; reported for the head that follows the name most (0.5: none does; 1: one looks only at
-    the named object). Being the best of 36 heads, it sits above 0.5 by chance: 0.52-0.60 at n = 30-50. A base that reads the named object's colour while every head splits its
-    attention evenly answers from what the objects' tokens carry together, not by selecting the
-    named one, and that does not extend to where the named object is.
+    the named object). Being the best of 36 heads, it sits above 0.5 by chance (0.52-0.60 at
+    n = 30-50). A base that reads the named object's colour while every head splits its attention
+    evenly answers from what the objects' tokens carry together, not by selecting the named one,
+    and that does not extend to where the named object is.
     """
     import torch
 
