@@ -94,6 +94,8 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert -1 <= skills["visual_token_collapse"]["object_vs_empty_cosine"] <= 1
     where = skills["where_questions"]
     assert where["n"] == 4 and where["chance"] == 0.25 and 0 <= where["row_two_to_four_objects"] <= 1
+    two = skills["named_or_other"]
+    assert two["n"] == 4 and all(two[f"{k}_named"] + two[f"{k}_other"] <= 1 for k in ("colour", "row"))
     attention = skills["name_attention"]
     assert attention["n"] == 4 and 0.5 <= attention["where_best_head_share"] <= 1
     assert "tag_following" in capsys.readouterr().out

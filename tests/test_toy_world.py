@@ -364,3 +364,7 @@ def test_named_object_probes_report_what_answering_for_any_object_would_score(mo
             assert 0.35 < result[f"{field}_two_to_four_objects_any_object"] < 0.7
     # "1" is the first column or row a quarter of the time, and never a colour or a shape
     assert 0.1 < where["column_two_to_four_objects"] < 0.4 and attributes["colour_one_object"] == 0.0
+    # two objects in different columns: "1" is the named one's as often as the other's
+    two = probe.probe_named_or_other(None, None, 200, seed=0)
+    assert two["colour_named"] == two["colour_other"] == 0.0
+    assert 0.15 < two["column_named"] < 0.35 and 0.15 < two["column_other"] < 0.35
