@@ -309,9 +309,8 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     prompt token) gives the two objects' tokens which goes to the named one, averaged over ``n``
     scenes; reported for the head that follows the name most (0.5: none does; 1: one looks only at
     the named object). Being the best of 36 heads, it sits above 0.5 by chance (0.52-0.60 at
-    n = 30-50). A base that reads the named object's colour while every head splits its attention
-    evenly answers from what the objects' tokens carry together, not by selecting the named one,
-    and that does not extend to where the named object is.
+    n = 30-50). A base whose heads all split their attention evenly answers from what the objects'
+    tokens carry together, for whichever object, not for the named one (see `named_or_other`).
     """
     import torch
 
@@ -489,9 +488,10 @@ def probe_attribute_questions(model, processor, n: int, seed: int) -> dict[str, 
 def probe_where_questions(model, processor, n: int, seed: int) -> dict[str, Any]:
     """ "In which column, counting from 1 at the left, is the red circle?" (and rows), 1 and 2-4 objects.
 
-    The attribute question about *place*: a base that reads the named object's colour by name but
-    boxes the same object whichever is named has its positions on a route that does not follow
-    the name; this row tells whether the position, asked for in words, does.
+    The attribute question about *place*: a base that boxes the same object whichever is named may
+    have its positions on a route that does not follow the name; this row tells whether the
+    position, asked for in words, does. Compare the 2-4-object rows with their `_any_object`
+    reference, not with the uniform chance.
     """
     rng = random.Random(f"grit-toy-probe-where:{seed}")
 

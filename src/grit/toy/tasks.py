@@ -503,11 +503,11 @@ def _locate_attribute(rng: random.Random, scene: ToyScene) -> tuple[str, str] | 
 def _where(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
     """Say which grid column or row (a number, 1 at the left or top) holds the named object.
 
-    Reading an attribute of a named object ("What colour is the circle?") binds to the name in
-    bases trained from scratch, while localising does not (the same box whichever object is
-    named): the box's position reaches the language model by a route that carries no content.
-    Asking for the named object's column or row is the attribute question about place, so the
-    position has to be read from the named object's own token, as its colour is. The answer is a
+    Localising boxes the same object whichever is named, so the box's position may reach the
+    language model by a route that carries no content. Asking for the named object's column or
+    row is the attribute question about place: the position has to be read from the named
+    object's own token, as its colour would be. (No base has bound a name to its object yet, for
+    colours either: `grit toy probe`'s `named_or_other`.) The answer is a
     digit because digits are single tokens here; ordinal words split into pieces that share a
     first token ("f|irst", "f|ou|r|th"), which a small model learns as a prior instead.
     """
