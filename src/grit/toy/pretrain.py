@@ -150,11 +150,11 @@ class TaskStream(torch.utils.data.IterableDataset):
         step = self.start_step + worker
         vision_until = self.config.vision_stage_steps
         size, pool = self.config.batch_size, max(1, self.config.length_pool)
+        low = self.config.min_objects
         while True:
             items = []
             for k in range(pool):  # each batch keeps the curriculum of its own step
                 at = step + k * n_workers
-                low = self.config.min_objects
                 limit = max_objects_at(at, self.config.curriculum_steps, low)
                 weights = tasks.VISION_WEIGHTS if at < vision_until else self.config.mixture
                 items += [

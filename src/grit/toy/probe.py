@@ -33,6 +33,15 @@ def load(model_path: str, device: str | None = None) -> tuple[Any, Any]:
     return model.to(device).eval(), processor
 
 
+def _one_image_turn(processor: Any, prompt: str) -> str:
+    """The chat text of a user turn of one image then ``prompt``, ready for the reply."""
+    return processor.apply_chat_template(
+        [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}],
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+
+
 def generate(
     model: Any,
     processor: Any,
@@ -51,14 +60,7 @@ def generate(
     out: list[str] = []
     torch.manual_seed(seed)
     for start in range(0, len(prompts), batch_size):
-        texts = [
-            processor.apply_chat_template(
-                [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": p}]}],
-                add_generation_prompt=True,
-                tokenize=False,
-            )
-            for p in prompts[start : start + batch_size]
-        ]
+        texts = [_one_image_turn(processor, p) for p in prompts[start : start + batch_size]]
         inputs = processor(
             text=texts, images=list(images[start : start + batch_size]), return_tensors="pt", padding=True
         ).to(model.device)
@@ -301,6 +303,16 @@ def probe_vision_attributes(model, processor, n: int, seed: int) -> dict[str, An
     }
 
 
+def _unlike_pair(rng: random.Random) -> world.ToyScene:
+    """A two-object scene whose objects differ in colour and in shape, so either can be named."""
+    shape, colour = rng.choice(world.TOY_SHAPES), rng.choice(world.TOY_COLOURS)
+    unlike = (
+        rng.choice([s for s in world.TOY_SHAPES if s != shape]),
+        rng.choice([c for c in world.TOY_COLOURS if c != colour]),
+    )
+    return world.sample_scene(rng, 2, [(shape, colour), unlike])
+
+
 def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Does any attention head look at the *named* object? Two-object scenes (the objects differ in
     colour and in shape), one of them named in a `where` or an attribute question.
@@ -321,12 +333,7 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     shares: dict[str, Any] = {"where": 0.0, "attribute": 0.0}  # per layer and head, mean over scenes
     try:
         for k in range(n):
-            shape, colour = rng.choice(world.TOY_SHAPES), rng.choice(world.TOY_COLOURS)
-            unlike = (
-                rng.choice([s for s in world.TOY_SHAPES if s != shape]),
-                rng.choice([c for c in world.TOY_COLOURS if c != colour]),
-            )
-            scene = world.sample_scene(rng, 2, [(shape, colour), unlike])
+            scene = _unlike_pair(rng)
             i = rng.randrange(2)
             obj = scene.objects[i]
             where = tasks.WHERE_COLUMN if k % 2 == 0 else tasks.WHERE_ROW
@@ -335,19 +342,7 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
                 "attribute": f"What colour is the {obj.shape}?",
             }
             for kind, question in questions.items():
-                text = processor.apply_chat_template(
-                    [
-                        {
-                            "role": "user",
-                            "content": [
-                                {"type": "image"},
-                                {"type": "text", "text": question_text(question, "direct")},
-                            ],
-                        }
-                    ],
-                    add_generation_prompt=True,
-                    tokenize=False,
-                )
+                text = _one_image_turn(processor, question_text(question, "direct"))
                 inputs = processor(text=[text], images=[scene.image], return_tensors="pt").to(model.device)
                 with torch.inference_mode():
                     attentions = model(**inputs, output_attentions=True).attentions
@@ -530,12 +525,7 @@ def probe_named_or_other(model, processor, n: int, seed: int) -> dict[str, Any]:
     rng = random.Random(f"grit-toy-probe-named-or-other:{seed}")
     prompts, images, named, other, kinds = [], [], [], [], []
     while len(prompts) < 4 * n:
-        shape, colour = rng.choice(world.TOY_SHAPES), rng.choice(world.TOY_COLOURS)
-        unlike = (
-            rng.choice([s for s in world.TOY_SHAPES if s != shape]),
-            rng.choice([c for c in world.TOY_COLOURS if c != colour]),
-        )
-        scene = world.sample_scene(rng, 2, [(shape, colour), unlike])
+        scene = _unlike_pair(rng)
         (row_a, column_a), (row_b, column_b) = (_cell(box) for box in scene.boxes)
         if row_a == row_b or column_a == column_b:
             continue
