@@ -96,6 +96,8 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert where["n"] == 4 and where["chance"] == 0.25 and 0 <= where["row_two_to_four_objects"] <= 1
     two = skills["named_or_other"]
     assert two["n"] == 4 and all(two[f"{k}_named"] + two[f"{k}_other"] <= 1 for k in ("colour", "row"))
+    by_word = skills["box_by_one_word"]
+    assert by_word["n"] == 4 and by_word["by_colour_named_boxed"] + by_word["by_colour_other_boxed"] <= 1
     attention = skills["name_attention"]
     assert attention["n"] == 4 and 0.5 <= attention["where_best_head_share"] <= 1
     assert "tag_following" in capsys.readouterr().out

@@ -368,3 +368,45 @@ def test_named_object_probes_report_what_answering_for_any_object_would_score(mo
     two = probe.probe_named_or_other(None, None, 200, seed=0)
     assert two["colour_named"] == two["colour_other"] == 0.0
     assert 0.15 < two["column_named"] < 0.35 and 0.15 < two["column_other"] < 0.35
+
+
+def test_box_by_one_word_tells_the_named_object_from_the_other(monkeypatch):
+    # a model that boxes the named object is scored named, one that boxes a fixed object is
+    # scored named and other about equally: the row separates binding from boxing *an* object
+    from grit.toy import probe
+
+    def boxes_of(pick):
+        def fake_generate(model, processor, prompts, images, **kw):
+            replies = []
+            for prompt, image in zip(prompts, images, strict=True):
+                scene = scenes[id(image)]
+                replies.append(tasks.box_json(scene.boxes[pick(prompt, scene)]))
+            return replies
+
+        return fake_generate
+
+    scenes: dict[int, world.ToyScene] = {}
+    real_pair = probe._unlike_pair
+
+    def remembering_pair(rng):
+        scene = real_pair(rng)
+        scenes[id(scene.image)] = scene
+        return scene
+
+    monkeypatch.setattr(probe, "_unlike_pair", remembering_pair)
+
+    def named(prompt, scene):
+        return next(
+            k
+            for k, o in enumerate(scene.objects)
+            if f" {o.colour} object" in prompt or f" {o.shape} " in prompt
+        )
+
+    monkeypatch.setattr(probe, "generate", boxes_of(named))
+    right = probe.probe_box_by_one_word(None, None, 100, seed=0)
+    assert right["by_colour_named_boxed"] == right["by_shape_named_boxed"] == 1.0
+    assert right["by_colour_other_boxed"] == right["by_shape_other_boxed"] == 0.0
+    monkeypatch.setattr(probe, "generate", boxes_of(lambda prompt, scene: 0))
+    fixed = probe.probe_box_by_one_word(None, None, 100, seed=0)
+    assert 0.35 < fixed["by_colour_named_boxed"] < 0.65 and 0.35 < fixed["by_shape_other_boxed"] < 0.65
+    assert fixed["by_colour_named_boxed"] + fixed["by_colour_other_boxed"] == 1.0

@@ -313,6 +313,39 @@ def _unlike_pair(rng: random.Random) -> world.ToyScene:
     return world.sample_scene(rng, 2, [(shape, colour), unlike])
 
 
+def probe_box_by_one_word(model, processor, n: int, seed: int) -> dict[str, Any]:
+    """Box one of two unlike objects named by its colour alone, then by its shape alone.
+
+    Which word finds its object: a base can answer "What colour is the circle?" (the shape word
+    finds the circle, whose token carries its colour) and still not find "the red object". The
+    answer's box is scored against the named object and against the other one; equal rates mean
+    the word does not pick an object.
+    """
+    rng = random.Random(f"grit-toy-probe-box-by-one-word:{seed}")
+    prompts, images, named, other, kinds = [], [], [], [], []
+    for _ in range(n):
+        scene = _unlike_pair(rng)
+        i = rng.randrange(2)
+        mine = scene.objects[i]
+        for kind, name in (("colour", f"{mine.colour} object"), ("shape", mine.shape)):
+            prompts.append(f"Locate the {name} and output its bbox coordinates in JSON.")
+            images.append(scene.image)
+            named.append(scene.boxes[i])
+            other.append(scene.boxes[1 - i])
+            kinds.append(kind)
+    replies = generate(model, processor, prompts, images, max_new_tokens=40)
+    hits = [
+        (_score_box(parse_chain(r).boxes, a)[0] >= 0.5, _score_box(parse_chain(r).boxes, b)[0] >= 0.5)
+        for r, a, b in zip(replies, named, other, strict=True)
+    ]
+    result: dict[str, Any] = {}
+    for kind in ("colour", "shape"):
+        mine_hits = [h for h, k in zip(hits, kinds, strict=True) if k == kind]
+        result[f"by_{kind}_named_boxed"] = _rate([a for a, _ in mine_hits])
+        result[f"by_{kind}_other_boxed"] = _rate([b for _, b in mine_hits])
+    return result | {"n": n}
+
+
 def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Does any attention head look at the *named* object? Two-object scenes (the objects differ in
     colour and in shape), one of them named in a `where` or an attribute question.
@@ -653,6 +686,7 @@ def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | Non
         "attribute_questions": probe_attribute_questions(model, processor, n, seed),
         "where_questions": probe_where_questions(model, processor, n, seed),
         "named_or_other": probe_named_or_other(model, processor, n, seed),
+        "box_by_one_word": probe_box_by_one_word(model, processor, n, seed),
         "name_attention": probe_name_attention(model, processor, min(n, 50), seed),
         "visual_token_collapse": probe_visual_token_collapse(model, processor, min(n, 50), seed),
         "count_0_to_4": probe_direct(model, processor, n, seed, "count"),
