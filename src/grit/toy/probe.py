@@ -76,6 +76,11 @@ def generate(
     return [t.replace("<|endoftext|>", "") for t in out]
 
 
+def _locate_prompt(name: str) -> str:
+    """The probes' one localisation instruction, the first of the phrasings pre-training uses."""
+    return f"Locate the {name} and output its bbox coordinates in JSON."
+
+
 def _first_number(text: str) -> int | None:
     m = re.search(r"-?\d+", text)
     return int(m.group()) if m else None
@@ -101,9 +106,7 @@ def probe_localisation(model, processor, n: int, seed: int, n_objects: int | Non
             continue
         i = rng.choice(named)
         o = scene.objects[i]
-        prompts.append(
-            f"Locate the {world.phrase(o.colour, o.shape)} and output its bbox coordinates in JSON."
-        )
+        prompts.append(_locate_prompt(world.phrase(o.colour, o.shape)))
         images.append(scene.image)
         truth.append(scene.boxes[i])
     replies = generate(model, processor, prompts, images, max_new_tokens=40)
@@ -216,9 +219,7 @@ def probe_binding(model, processor, n: int, seed: int) -> dict[str, Any]:
         if len(world.unique_kinds(scene)) < 2:
             continue
         for o, box in zip(scene.objects, scene.boxes, strict=True):
-            prompts.append(
-                f"Locate the {world.phrase(o.colour, o.shape)} and output its bbox coordinates in JSON."
-            )
+            prompts.append(_locate_prompt(world.phrase(o.colour, o.shape)))
             images.append(scene.image)
             truth.append(box)
     replies = generate(model, processor, prompts, images, max_new_tokens=40)
@@ -328,15 +329,16 @@ def probe_box_by_one_word(model, processor, n: int, seed: int) -> dict[str, Any]
         i = rng.randrange(2)
         mine = scene.objects[i]
         for kind, name in (("colour", f"{mine.colour} object"), ("shape", mine.shape)):
-            prompts.append(f"Locate the {name} and output its bbox coordinates in JSON.")
+            prompts.append(_locate_prompt(name))
             images.append(scene.image)
             named.append(scene.boxes[i])
             other.append(scene.boxes[1 - i])
             kinds.append(kind)
     replies = generate(model, processor, prompts, images, max_new_tokens=40)
+    boxes = [parse_chain(r).boxes for r in replies]
     hits = [
-        (_score_box(parse_chain(r).boxes, a)[0] >= 0.5, _score_box(parse_chain(r).boxes, b)[0] >= 0.5)
-        for r, a, b in zip(replies, named, other, strict=True)
+        (_score_box(found, a)[0] >= 0.5, _score_box(found, b)[0] >= 0.5)
+        for found, a, b in zip(boxes, named, other, strict=True)
     ]
     result: dict[str, Any] = {}
     for kind in ("colour", "shape"):
