@@ -188,6 +188,21 @@ def test_locate_attribute_boxes_the_only_object_of_that_colour_or_shape():
             assert all(box[0] <= x < box[2] and box[1] <= y < box[3] for x, y in everywhere)
 
 
+def test_locate_by_colour_names_one_of_same_shape_objects_by_its_colour():
+    rng = random.Random(18)
+    named_forms = set()
+    for _ in range(200):
+        sample = tasks.sample_task(rng, {"locate_by_colour": 1.0})
+        (box,) = _boxes_in(sample.target)
+        colour, second = re.search(r"the (\w+) (\w+)[ .?]", sample.prompt).groups()
+        assert colour in world.TOY_COLOURS and second in (*world.TOY_SHAPES, "object")
+        named_forms.add("colour only" if second == "object" else "colour and shape")
+        assert _colours_in(sample.image, box) == {colour}
+        # one or two more objects, each of another colour (all of one shape: the colour is the only cue)
+        assert 1 <= len(_colours_in(sample.image, [0, 0, world.IMAGE_SIZE, world.IMAGE_SIZE]) - {colour}) <= 2
+    assert named_forms == {"colour only", "colour and shape"}
+
+
 def test_where_names_the_grid_column_or_row_that_holds_the_named_object():
     rng = random.Random(9)
     axes = set()

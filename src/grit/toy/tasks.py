@@ -37,7 +37,7 @@ ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
-    "attribute_at", "locate_attribute", "where",
+    "attribute_at", "locate_attribute", "where", "locate_by_colour",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -500,6 +500,35 @@ def _locate_attribute(rng: random.Random, scene: ToyScene) -> tuple[str, str] | 
     return instruction, box_json(scene.boxes[i])
 
 
+def colour_contrast_scene(rng: random.Random) -> ToyScene:
+    """Two or three objects of one shape, each of its own colour: only a colour tells them apart."""
+    shape = rng.choice(TOY_SHAPES)
+    colours = rng.sample(TOY_COLOURS, rng.randint(2, 3))
+    return world.sample_scene(rng, len(colours), [(shape, c) for c in colours])
+
+
+def _locate_by_colour(rng: random.Random) -> Sample:
+    """Box one of two or three same-shape objects, named by its colour (with or without the shape).
+
+    The minimal contrast for a colour word: the shape word finds nothing here, so the box can only
+    come from matching the colour word to what is seen. Bases up to M6 located "the circle" next to
+    a square (0.92) but boxed either object for "the red object" (0.44-0.52), even with colour-only
+    names in a third of their examples (`grit toy probe`'s `box_by_one_word`).
+    """
+    scene = colour_contrast_scene(rng)
+    i = rng.randrange(len(scene.objects))
+    o = scene.objects[i]
+    name = f"{o.colour} object" if rng.random() < 0.5 else phrase(o.colour, o.shape)
+    instruction = rng.choice(
+        (
+            f"Locate the {name} and output its bbox coordinates in JSON.",
+            f"Where is the {name}? Output the coordinates in JSON with key 'bbox_2d'.",
+            f"Find the {name}.",
+        )
+    )
+    return Sample(scene.image, instruction, box_json(scene.boxes[i]), "locate_by_colour")
+
+
 def _where(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
     """Say which grid column or row (a number, 1 at the left or top) holds the named object.
 
@@ -558,6 +587,8 @@ def sample_task(
             if max_objects < 3:  # the easiest scenes come first (one object: what and where)
                 continue
             return _balanced(rng, kind)
+        if kind == "locate_by_colour":
+            return _locate_by_colour(rng)
         scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
         made = _make(rng, kind, scene)
         if made is not None:
