@@ -203,6 +203,20 @@ def test_locate_by_colour_names_one_of_same_shape_objects_by_its_colour():
     assert named_forms == {"colour only", "colour and shape"}
 
 
+def test_named_word_answers_the_first_colour_or_shape_the_request_names():
+    rng = random.Random(19)
+    asked = set()
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"named_word": 1.0})
+        word = re.search(r"Which (colour|shape) does th", sample.prompt).group(1)
+        request = re.sub(r"\n?Which (colour|shape) does th\w+ request name first\?\s*", "", sample.prompt)
+        vocabulary = world.TOY_COLOURS if word == "colour" else world.TOY_SHAPES
+        first = next(w for w in re.findall(r"[a-z]+", request) if w.rstrip("s") in vocabulary)
+        assert sample.target == first.rstrip("s")
+        asked.add(word)
+    assert asked == {"colour", "shape"}
+
+
 def test_where_names_the_grid_column_or_row_that_holds_the_named_object():
     rng = random.Random(9)
     axes = set()

@@ -25,7 +25,7 @@ from typing import Any
 
 from grit.prompts import DIRECT_SUFFIX
 from grit.toy import world
-from grit.toy.world import TOY_COLOURS, TOY_SHAPES, ToyScene, phrase
+from grit.toy.world import TOY_COLOURS, TOY_SHAPES, ToyScene, count_text, phrase
 
 # Tag names the base practises with (any of them in any step; the composition is what is held out).
 TAG_NAMES = (
@@ -37,7 +37,7 @@ ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
-    "attribute_at", "locate_attribute", "where", "locate_by_colour",
+    "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -529,6 +529,35 @@ def _locate_by_colour(rng: random.Random) -> Sample:
     return Sample(scene.image, instruction, box_json(scene.boxes[i]), "locate_by_colour")
 
 
+def _named_word(rng: random.Random) -> tuple[str, str]:
+    """Say which colour (or shape) a request names: carry the word to where the reply is written.
+
+    A probe of M5's hidden states found the named shape readable at the last prompt position from
+    layer 1 on (1.00, linear readout) and the named colour at no layer (0.16-0.38, chance 0.25), in
+    "Locate the red object" as in "Locate the red": no head moves a colour word to the reply, so
+    no colour can select an object there, though every object's colour is in its key (1.00).
+    Locating by colour cannot teach the move, since the move pays only once a colour selects.
+    Naming the word pays at once.
+    """
+    colour, shape = rng.choice(TOY_COLOURS), rng.choice(TOY_SHAPES)
+    other = rng.choice(TOY_COLOURS)
+    ask_colour = rng.random() < 0.75
+    named = phrase(colour, shape if rng.random() < 0.5 or not ask_colour else None)
+    request = rng.choice(
+        (
+            f"Locate the {named} and output its bbox coordinates in JSON.",
+            f"Find the {named}.",
+            count_text(colour, shape if "object" not in named else None),
+            f"In which row, counting from 1 at the top, is the {named}?",
+            f"Is the {named} left of the {phrase(other, rng.choice(TOY_SHAPES))}?",
+        )
+    )
+    word = "colour" if ask_colour else "shape"
+    if rng.random() < 0.5:
+        return f"Which {word} does this request name first? {request}", colour if ask_colour else shape
+    return f"{request}\nWhich {word} does that request name first?", colour if ask_colour else shape
+
+
 def _where(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
     """Say which grid column or row (a number, 1 at the left or top) holds the named object.
 
@@ -589,6 +618,10 @@ def sample_task(
             return _balanced(rng, kind)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
+        if kind == "named_word":
+            scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
+            prompt, target = _named_word(rng)
+            return Sample(scene.image, prompt, target, kind)
         scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
         made = _make(rng, kind, scene)
         if made is not None:
