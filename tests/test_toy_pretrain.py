@@ -100,6 +100,9 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert by_word["n"] == 4 and by_word["by_colour_named_boxed"] + by_word["by_colour_other_boxed"] <= 1
     attention = skills["name_attention"]
     assert attention["n"] == 4 and 0.5 <= attention["where_best_head_share"] <= 1
+    at_reply = skills["name_at_reply"]
+    assert at_reply["n"] == 12 and at_reply["colour_chance"] == 0.25
+    assert 0 <= at_reply["colour_best_layer_accuracy"] <= 1 and at_reply["shape_best_layer"] >= 1
     assert "tag_following" in capsys.readouterr().out
 
 
@@ -206,6 +209,30 @@ def test_no_head_of_the_shipped_base_follows_the_name(shipped_base):
         and 0.5 <= attention["attribute_best_head_share"] < 0.7
     )
     assert attention["where_best_head"].startswith("layer ")
+
+
+def test_shipped_base_carries_the_named_colour_and_shape_to_the_reply(shipped_base):
+    # the shipped base's text skills move the naming word to where the reply is written (1.00 for
+    # both at layer 1, docs/demo.md); the vision-first bases moved the shape and no colour
+    from grit.toy.probe import probe_name_at_reply
+
+    model, processor = shipped_base
+    at_reply = probe_name_at_reply(model, processor, 60, seed=0)
+    assert at_reply["colour_best_layer_accuracy"] > 0.9 and at_reply["shape_best_layer_accuracy"] > 0.9
+
+
+def test_linear_readout_finds_a_planted_label_and_not_noise():
+    import torch
+
+    from grit.toy.probe import linear_readout_accuracy
+
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 4, (300,), generator=generator)
+    noise = torch.randn(300, 16, generator=generator)
+    planted = noise.clone()
+    planted[:, :4] += 3 * torch.nn.functional.one_hot(labels, 4)  # a direction per label
+    assert linear_readout_accuracy(list(planted), labels.tolist(), 4) > 0.9
+    assert linear_readout_accuracy(list(noise), labels.tolist(), 4) < 0.45
 
 
 def test_shipped_base_locates_one_object_in_both_axes(shipped_base):
