@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from grit.boxes import iou, union_iou
@@ -182,6 +183,33 @@ def _cell(box: Sequence[float]) -> tuple[int, int]:
     return min(world.GRID - 1, max(0, row)), min(world.GRID - 1, max(0, column))
 
 
+def linear_readout_accuracy(
+    features: Sequence[Any],
+    labels: Sequence[int],
+    n_classes: int,
+    ridge: float = 10.0,
+    fit_share: tuple[int, int] = (2, 3),
+    standardise: bool = True,
+) -> float:
+    """Held-out accuracy of a ridge one-vs-rest readout, fitted on the first ``fit_share`` of the
+    rows and scored on the rest. Standardised features let one ``ridge`` serve every layer."""
+    import torch
+
+    x = torch.stack(list(features)).float()
+    if standardise:
+        x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+    x = torch.nn.functional.pad(x, (0, 1), value=1.0)
+    y = torch.tensor(list(labels))
+    targets = torch.nn.functional.one_hot(y, n_classes).float()
+    m = len(x) * fit_share[0] // fit_share[1]
+    weights = torch.linalg.solve(x[:m].T @ x[:m] + ridge * torch.eye(x.shape[1]), x[:m].T @ targets[:m])
+    return (x[m:] @ weights).argmax(1).eq(y[m:]).float().mean().item()
+
+
+# The visual-token readouts: raw tokens, half to fit and half to score.
+_ridge_readout = partial(linear_readout_accuracy, ridge=1e-2, fit_share=(1, 2), standardise=False)
+
+
 def probe_vision_position(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Can the object's row and column be read linearly from its own visual token?
 
@@ -255,18 +283,6 @@ def _object_tokens(model, processor, scene) -> list[Any]:
     """The merged visual token of each object of ``scene`` (one 28-px cell each)."""
     tokens = image_tokens(model, processor, scene.image)
     return [tokens[_flat_cell(box)] for box in scene.boxes]
-
-
-def _ridge_readout(features: list[Any], labels: list[int], classes: int) -> float:
-    """Accuracy of a ridge classifier fitted on the first half and scored on the second."""
-    import torch
-
-    x = torch.nn.functional.pad(torch.stack(features), (0, 1), value=1.0)
-    half = len(x) // 2
-    y = torch.nn.functional.one_hot(torch.tensor(labels), classes).float()
-    gram = x[:half].T @ x[:half] + 1e-2 * torch.eye(x.shape[1])
-    weights = torch.linalg.solve(gram, x[:half].T @ y[:half])
-    return (x[half:] @ weights).argmax(1).eq(torch.tensor(labels[half:])).float().mean().item()
 
 
 def probe_vision_attributes(model, processor, n: int, seed: int) -> dict[str, Any]:
@@ -398,21 +414,6 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     return result
 
 
-def linear_readout_accuracy(features, labels: Sequence[int], n_classes: int, ridge: float = 10.0) -> float:
-    """Held-out accuracy of a ridge one-vs-rest readout: fitted on the first two thirds, scored on
-    the rest. Standardised features, so ``ridge`` means the same for every layer."""
-    import torch
-
-    x = torch.stack(list(features)).float()
-    x = (x - x.mean(0)) / (x.std(0) + 1e-6)
-    x = torch.cat([x, torch.ones(len(x), 1)], 1)
-    y = torch.tensor(list(labels))
-    targets = torch.nn.functional.one_hot(y, n_classes).float() * 2 - 1
-    m = len(x) * 2 // 3
-    weights = torch.linalg.solve(x[:m].T @ x[:m] + ridge * torch.eye(x.shape[1]), x[:m].T @ targets[:m])
-    return ((x[m:] @ weights).argmax(1) == y[m:]).float().mean().item()
-
-
 def probe_name_at_reply(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Does the word that names the object reach the position where the reply is written?
 
@@ -427,9 +428,10 @@ def probe_name_at_reply(model, processor, n: int, seed: int) -> dict[str, Any]:
     import torch
 
     rng = random.Random(f"grit-toy-probe-name-at-reply:{seed}")
+    n = max(n, 12)  # the readout needs a few prompts of each word to fit and score
     states: dict[str, list[Any]] = {"colour": [], "shape": []}
     labels: dict[str, list[int]] = {"colour": [], "shape": []}
-    for _ in range(max(n, 12)):
+    for _ in range(n):
         scene = _unlike_pair(rng)
         obj = scene.objects[rng.randrange(2)]
         named = {
@@ -445,15 +447,15 @@ def probe_name_at_reply(model, processor, n: int, seed: int) -> dict[str, Any]:
             labels[kind].append(label)
     result: dict[str, Any] = {}
     for kind, n_classes in (("colour", len(world.TOY_COLOURS)), ("shape", len(world.TOY_SHAPES))):
-        per_layer = [
-            linear_readout_accuracy([s[layer] for s in states[kind]], labels[kind], n_classes)
+        per_layer = {
+            layer: linear_readout_accuracy([s[layer] for s in states[kind]], labels[kind], n_classes)
             for layer in range(1, states[kind][0].shape[0])  # layer 0 is the same token's embedding
-        ]
-        best = 1 + max(range(len(per_layer)), key=per_layer.__getitem__)
-        result[f"{kind}_best_layer_accuracy"] = per_layer[best - 1]
+        }
+        best = max(per_layer, key=per_layer.__getitem__)
+        result[f"{kind}_best_layer_accuracy"] = per_layer[best]
         result[f"{kind}_best_layer"] = best
         result[f"{kind}_chance"] = 1 / n_classes
-    return result | {"n": max(n, 12)}
+    return result | {"n": n}
 
 
 def probe_visual_token_collapse(model, processor, n: int, seed: int) -> dict[str, Any]:

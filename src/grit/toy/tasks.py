@@ -490,14 +490,18 @@ def _locate_attribute(rng: random.Random, scene: ToyScene) -> tuple[str, str] | 
     if not options:
         return None
     i, name = rng.choice(options)
-    instruction = rng.choice(
+    return _locate_instruction(rng, name), box_json(scene.boxes[i])
+
+
+def _locate_instruction(rng: random.Random, name: str) -> str:
+    """One of the phrasings that ask to box "the <name>" (the binding drills share them)."""
+    return rng.choice(
         (
             f"Locate the {name} and output its bbox coordinates in JSON.",
             f"Where is the {name}? Output the coordinates in JSON with key 'bbox_2d'.",
             f"Find the {name}.",
         )
     )
-    return instruction, box_json(scene.boxes[i])
 
 
 def colour_contrast_scene(rng: random.Random) -> ToyScene:
@@ -519,14 +523,7 @@ def _locate_by_colour(rng: random.Random) -> Sample:
     i = rng.randrange(len(scene.objects))
     o = scene.objects[i]
     name = f"{o.colour} object" if rng.random() < 0.5 else phrase(o.colour, o.shape)
-    instruction = rng.choice(
-        (
-            f"Locate the {name} and output its bbox coordinates in JSON.",
-            f"Where is the {name}? Output the coordinates in JSON with key 'bbox_2d'.",
-            f"Find the {name}.",
-        )
-    )
-    return Sample(scene.image, instruction, box_json(scene.boxes[i]), "locate_by_colour")
+    return Sample(scene.image, _locate_instruction(rng, name), box_json(scene.boxes[i]), "locate_by_colour")
 
 
 def _named_word(rng: random.Random) -> tuple[str, str]:
@@ -542,20 +539,21 @@ def _named_word(rng: random.Random) -> tuple[str, str]:
     colour, shape = rng.choice(TOY_COLOURS), rng.choice(TOY_SHAPES)
     other = rng.choice(TOY_COLOURS)
     ask_colour = rng.random() < 0.75
-    named = phrase(colour, shape if rng.random() < 0.5 or not ask_colour else None)
+    named_shape = shape if rng.random() < 0.5 or not ask_colour else None
+    named = phrase(colour, named_shape)
     request = rng.choice(
         (
             f"Locate the {named} and output its bbox coordinates in JSON.",
             f"Find the {named}.",
-            count_text(colour, shape if "object" not in named else None),
+            count_text(colour, named_shape),
             f"In which row, counting from 1 at the top, is the {named}?",
             f"Is the {named} left of the {phrase(other, rng.choice(TOY_SHAPES))}?",
         )
     )
-    word = "colour" if ask_colour else "shape"
+    word, answer = ("colour", colour) if ask_colour else ("shape", shape)
     if rng.random() < 0.5:
-        return f"Which {word} does this request name first? {request}", colour if ask_colour else shape
-    return f"{request}\nWhich {word} does that request name first?", colour if ask_colour else shape
+        return f"Which {word} does this request name first? {request}", answer
+    return f"{request}\nWhich {word} does that request name first?", answer
 
 
 def _where(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
@@ -618,10 +616,6 @@ def sample_task(
             return _balanced(rng, kind)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
-        if kind == "named_word":
-            scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
-            prompt, target = _named_word(rng)
-            return Sample(scene.image, prompt, target, kind)
         scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
         made = _make(rng, kind, scene)
         if made is not None:
@@ -661,6 +655,8 @@ def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | N
         return _attribute_at(rng, scene)
     if kind == "locate_attribute":
         return _locate_attribute(rng, scene)
+    if kind == "named_word":  # the scene is only a picture beside a question about words
+        return _named_word(rng)
     if kind == "where":
         qa = _where(rng, scene)
         return None if qa is None else (_question_frame(rng, qa[0], rng.choice((DIRECT_SUFFIX, ""))), qa[1])
