@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from grit.cli import main
-from grit.toy.pretrain import group_by_length, set_mrope_section, set_vision_attention
+from grit.toy.pretrain import group_by_length, reply_loss, set_mrope_section, set_vision_attention
 from grit.toy.shipped import base_model_path
 
 
@@ -37,17 +37,51 @@ def test_group_by_length_keeps_every_example_once_and_pads_little():
         ].shape[1]
 
 
+def test_reply_loss_weighs_tokens_or_examples():
+    # example 0: one reply token the model gets wrong (uniform logits, loss log V); example 1: nine
+    # reply tokens it gets right (loss ~0). Per token the wrong one is 1/10 of the loss, per example 1/2.
+    vocab, length = 7, 12
+    logits = torch.zeros(2, length, vocab)
+    labels = torch.full((2, length), -100)
+    labels[0, 5] = 3
+    labels[1, 2:11] = 4
+    logits[1, 1:10, 4] = 50.0  # position t predicts label t + 1
+    uniform = torch.log(torch.tensor(float(vocab)))
+    assert torch.isclose(reply_loss(logits, labels, "token"), uniform / 10, atol=1e-4)
+    assert torch.isclose(reply_loss(logits, labels, "example"), uniform / 2, atol=1e-4)
+    with pytest.raises(ValueError, match="token"):
+        reply_loss(logits, labels, "sequence")
+
+
+def test_token_weighting_is_the_models_own_loss(shipped_base):
+    # the default must stay transformers' loss, so the shipped bases' commands reproduce
+    from grit.toy import tasks
+    from grit.toy.pretrain import collate, encode
+
+    model, processor = shipped_base
+    rng = random.Random(3)
+    samples = [tasks.sample_task(rng, {"box_relation": 1.0, "compose_grounding": 1.0}) for _ in range(6)]
+    batch = collate([encode(processor, s) for s in samples], processor.tokenizer.pad_token_id)
+    with torch.no_grad():
+        reference = model(**batch).loss
+        labels = batch.pop("labels")
+        logits = model(**batch).logits
+    assert torch.isclose(reply_loss(logits, labels, "token"), reference, atol=1e-5)
+    assert not torch.isclose(reply_loss(logits, labels, "example"), reference, atol=1e-3)
+
+
 @pytest.mark.slow
 def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     out = tmp_path / "stage"
     args = ["toy", "pretrain", "--init", str(base_model_path()), "--out", str(out), "--steps", "4"]
     args += ["--batch-size", "4", "--length-pool", "2", "--eval-every", "2", "--warmup-steps", "1"]
     args += ["--workers", "0", "--mixture", "locate=1,compose=1", "--precision", "bf16"]
-    args += ["--mrope-section", "9,0,7", "--local-vision"]
+    args += ["--mrope-section", "9,0,7", "--local-vision", "--loss-weighting", "example"]
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
     assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "plain"
+    assert config["loss_weighting"] == "example"
     saved = json.loads((out / "config.json").read_text())
     assert saved["text_config"]["rope_parameters"]["mrope_section"] == [9, 0, 7]
     assert (

@@ -75,6 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument(
         "--length-pool", type=int, default=8, help="batches drawn at once and grouped by length (default 8)"
     )
+    pre.add_argument(
+        "--loss-weighting",
+        choices=("token", "example"),
+        default="token",
+        help="average the reply loss over the batch's tokens (default, as transformers) or per example, "
+        "so one-word answers weigh as much as long replies",
+    )
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument(
         "--resume", action="store_true", help="continue an interrupted run in --out from its last save"
@@ -164,6 +171,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         resume=args.resume,
         mrope_section=args.mrope_section,
         local_vision=args.local_vision,
+        loss_weighting=args.loss_weighting,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")

@@ -61,6 +61,10 @@ class PretrainConfig:
     # Keep vision attention inside each cell (ToyModelSpec.local_vision), for a new model or by
     # re-configuring an ``init`` one (its weights fit either layout); None keeps the model's own
     local_vision: bool | None = None
+    # How the reply loss is averaged: "token" (transformers' default: every reply token of the batch
+    # alike, so a one-word answer weighs 1/50 of a 50-token chain) or "example" (each example's
+    # reply tokens averaged first, so every example counts alike; see reply_loss)
+    loss_weighting: str = "token"
     overwrite: bool = False
     resume: bool = False  # continue an interrupted run in ``out`` from its last save
 
@@ -182,6 +186,31 @@ def heldout_batches(processor: Any, n: int, seed: int = 12345, batch_size: int =
         fake = collate([encode(processor, s) for s in swapped[start : start + batch_size]], pad)
         out.append({"real": real, "swapped": fake})
     return out
+
+
+LOSS_WEIGHTINGS = ("token", "example")
+
+
+def reply_loss(logits: torch.Tensor, labels: torch.Tensor, weighting: str) -> torch.Tensor:
+    """Next-token loss on the reply, averaged per token or per example.
+
+    Per token, a batch that mixes one-word answers ("yes", "3") with 50-token compositions spends
+    almost all its gradient on the compositions: a 35 % share of yes/no questions is about 2 % of
+    the loss. Per example, each example's mean token loss counts alike, as the task weights say.
+    """
+    if weighting not in LOSS_WEIGHTINGS:
+        raise ValueError(f"loss weighting must be one of {LOSS_WEIGHTINGS}, not {weighting!r}")
+    logits, labels = logits[:, :-1].float(), labels[:, 1:]
+    per_token = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100, reduction="none"
+    ).view(labels.shape)
+    mask = labels != -100
+    if weighting == "token":
+        return per_token.sum() / mask.sum().clamp(min=1)
+    counts = mask.sum(dim=1)
+    has_reply = counts > 0
+    per_example = per_token.sum(dim=1)[has_reply] / counts[has_reply]
+    return per_example.mean()
 
 
 def heldout_loss(model: Any, batches: list[dict[str, Any]], device: Any, autocast: Any) -> dict[str, float]:
@@ -306,8 +335,9 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
             for group in optimizer.param_groups:
                 group["lr"] = lr * group["lr_scale"]
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+            labels = batch.pop("labels")
             with autocast():
-                loss = model(**batch).loss
+                loss = reply_loss(model(**batch).logits, labels, config.loss_weighting)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
@@ -404,6 +434,7 @@ def _resume_state(out: Path, config: PretrainConfig, spec: ToyModelSpec) -> dict
         return None
     saved = json.loads((out / "pretrain_config.json").read_text(encoding="utf-8"))
     now = json.loads(json.dumps({"config": asdict(config), "spec": asdict(spec)}))
+    saved["config"].setdefault("loss_weighting", "token")  # runs from before the option existed
     for key in RESUME_NEUTRAL:
         saved["config"].pop(key, None)
         now["config"].pop(key, None)
