@@ -69,6 +69,11 @@ CASES: list[tuple[str, str, str, float]] = [
     (TALLY, "0", "zero", 1),
     (TALLY, "0", "None.", 1),
     (TALLY, "0", "There are no giraffes.", 1),
+    (TALLY, "0", "No giraffes.", 1),
+    (TALLY, "0", "No, there are none.", 1),
+    # a bare "no" answers a yes/no question, not "how many": one constant "no" must not score on both
+    (TALLY, "0", "no", 0),
+    (TALLY, "0", "No.", 0),
     (TALLY, "0", "1", 0),
     (TALLY, "2", "two", 1),
     (TALLY, "2", "A pair of them, two in total.", 1),

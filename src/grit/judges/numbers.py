@@ -42,8 +42,10 @@ _TENS = {
     "eighty": 80,
     "ninety": 90,
 }
-# Words that mean "a count of zero" in counting answers ("There are no dogs", "None").
-_ZERO_WORDS = {"no", "none", "nothing", "nobody", "zero"}
+# Words that mean "a count of zero" in counting answers ("None", "Zero"). A bare "no" is not one:
+# it answers a yes/no question, and reading it as 0 let one constant answer ("no") score on both
+# counting and yes/no questions (the toy demo's policy found it); "no dogs" still counts as zero.
+_ZERO_WORDS = {"none", "nothing", "nobody", "zero"}
 
 _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred", "dozen"], key=len, reverse=True))
 _DIGITS = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
@@ -95,7 +97,7 @@ def parse_number(text: str) -> float | None:
 
 
 _ANSWER_IS = re.compile(r"\b(?:answer|count|total|number)\b[^.\n]{0,20}?\b(?:is|are|:|=)\s*", re.IGNORECASE)
-_ZERO_PHRASE = re.compile(r"\b(?:no|none|nothing|zero)\b", re.IGNORECASE)
+_ZERO_PHRASE = re.compile(r"\b(?:no\s+[a-z]|none\b|nothing\b|zero\b)", re.IGNORECASE)
 
 
 def extract_number(text: str) -> tuple[float | None, str]:
@@ -122,7 +124,7 @@ def extract_number(text: str) -> tuple[float | None, str]:
     if len(distinct) > 1:
         return None, f"ambiguous: several numbers {[_fmt(v) for v in distinct]}"
     if _ZERO_PHRASE.search(text):
-        return 0.0, "'no'/'none' read as zero"
+        return 0.0, "'no X'/'none' read as zero"
     return None, "no number in the answer"
 
 
