@@ -195,8 +195,8 @@ def reply_loss(logits: torch.Tensor, labels: torch.Tensor, weighting: str) -> to
     """Next-token loss on the reply, averaged per token or per example.
 
     Per token, a batch that mixes one-word answers ("yes", "3") with 50-token compositions spends
-    almost all its gradient on the compositions: a 35 % share of yes/no questions is about 2 % of
-    the loss. Per example, each example's mean token loss counts alike, as the task weights say.
+    almost all its gradient on the compositions: a 30 % share of yes/no questions was 3 % of the
+    reply tokens (docs/demo.md, run D1). Per example, each example's mean token loss counts alike, as the task weights say.
     """
     if weighting not in LOSS_WEIGHTINGS:
         raise ValueError(f"loss weighting must be one of {LOSS_WEIGHTINGS}, not {weighting!r}")
