@@ -77,11 +77,12 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     args += ["--batch-size", "4", "--length-pool", "2", "--eval-every", "2", "--warmup-steps", "1"]
     args += ["--workers", "0", "--mixture", "locate=1,compose=1", "--precision", "bf16"]
     args += ["--mrope-section", "9,0,7", "--local-vision", "--loss-weighting", "example"]
+    args += ["--relation-curriculum-steps", "3"]
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
     assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "plain"
-    assert config["loss_weighting"] == "example"
+    assert config["loss_weighting"] == "example" and config["relation_curriculum_steps"] == 3
     saved = json.loads((out / "config.json").read_text())
     assert saved["text_config"]["rope_parameters"]["mrope_section"] == [9, 0, 7]
     assert (

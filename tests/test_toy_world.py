@@ -149,6 +149,27 @@ def test_box_relation_answers_follow_from_the_named_boxes_and_are_balanced():
     assert 0.4 < answers.count("yes") / len(answers) < 0.6
 
 
+def test_relation_curriculum_starts_with_left_of_and_ramps_in_one_word_per_quarter():
+    assert tasks.relations_at(0, 1000) == tasks.relations_at(249, 1000) == {"left of": 1.0}
+    assert tasks.relations_at(375, 1000) == {"left of": 1.0, "right of": 0.5}
+    assert tasks.relations_at(600, 1000) == {"left of": 1.0, "right of": 1.0, "above": 0.4}
+    assert tasks.relations_at(1000, 1000) == tasks.relations_at(0, 0) == tasks.ALL_RELATIONS
+    rng = random.Random(8)
+    kinds = {"box_relation": 1.0, "box_reasoning": 1.0, "spatial": 1.0, "spatial_balanced": 1.0}
+    seen, words, answers = set(), [], []
+    for _ in range(400):
+        sample = tasks.sample_task(rng, kinds, relations={"left of": 1.0, "above": 0.25})
+        if sample.target not in ("yes", "no"):
+            continue  # box_reasoning's list counting
+        (word,) = {r for r in world.RELATIONS if f" {r} " in sample.prompt}
+        seen.add(sample.kind)
+        words.append(word)
+        answers.append(sample.target)
+    assert seen == set(kinds) and set(words) == {"left of", "above"}
+    assert 0.1 < words.count("above") / len(words) < 0.3  # the weights are followed
+    assert 0.35 < answers.count("yes") / len(answers) < 0.65
+
+
 def _colours_in(image, box):
     x1, y1, x2, y2 = box
     pixels = {image.getpixel((x, y)) for x in range(x1, x2) for y in range(y1, y2)}

@@ -82,6 +82,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="average the reply loss over the batch's tokens (default, as transformers) or per example, "
         "so one-word answers weigh as much as long replies",
     )
+    pre.add_argument(
+        "--relation-curriculum-steps",
+        type=int,
+        default=0,
+        help="introduce the spatial relation words one at a time over these steps, 'left of' first "
+        "(default 0: all four at once)",
+    )
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument(
         "--resume", action="store_true", help="continue an interrupted run in --out from its last save"
@@ -172,6 +179,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
         mrope_section=args.mrope_section,
         local_vision=args.local_vision,
         loss_weighting=args.loss_weighting,
+        relation_curriculum_steps=args.relation_curriculum_steps,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")

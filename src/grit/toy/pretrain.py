@@ -65,6 +65,9 @@ class PretrainConfig:
     # alike, so a one-word answer weighs 1/50 of a 50-token chain) or "example" (each example's
     # reply tokens averaged first, so every example counts alike; see reply_loss)
     loss_weighting: str = "token"
+    # Introduce the spatial relation words one at a time over these steps ("left of" first; see
+    # tasks.relations_at); 0 uses all four from the start, as every shipped stage did
+    relation_curriculum_steps: int = 0
     overwrite: bool = False
     resume: bool = False  # continue an interrupted run in ``out`` from its last save
 
@@ -161,9 +164,13 @@ class TaskStream(torch.utils.data.IterableDataset):
                 at = step + k * n_workers
                 limit = max_objects_at(at, self.config.curriculum_steps, low)
                 weights = tasks.VISION_WEIGHTS if at < vision_until else self.config.mixture
+                relations = tasks.relations_at(at, self.config.relation_curriculum_steps)
                 items += [
                     encode(
-                        self.processor, tasks.sample_task(rng, weights, max_objects=limit, min_objects=low)
+                        self.processor,
+                        tasks.sample_task(
+                            rng, weights, max_objects=limit, min_objects=low, relations=relations
+                        ),
                     )
                     for _ in range(size)
                 ]
@@ -434,7 +441,8 @@ def _resume_state(out: Path, config: PretrainConfig, spec: ToyModelSpec) -> dict
         return None
     saved = json.loads((out / "pretrain_config.json").read_text(encoding="utf-8"))
     now = json.loads(json.dumps({"config": asdict(config), "spec": asdict(spec)}))
-    saved["config"].setdefault("loss_weighting", "token")  # runs from before the option existed
+    saved["config"].setdefault("loss_weighting", "token")  # runs from before these options existed
+    saved["config"].setdefault("relation_curriculum_steps", 0)
     for key in RESUME_NEUTRAL:
         saved["config"].pop(key, None)
         now["config"].pop(key, None)

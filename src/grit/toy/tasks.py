@@ -33,6 +33,8 @@ TAG_NAMES = (
     "final", "out", "result", "find", "check", "see", "count", "answer", "reply", "info", "obs",
     "loc", "pos", "draft", "reason", "idea", "work", "ans", "output", "part", "focus", "view",
 )  # fmt: skip
+# Every relation word at an equal share (see relations_at for a curriculum).
+ALL_RELATIONS = {relation: 1.0 for relation in world.RELATIONS}
 ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
@@ -132,13 +134,15 @@ def _count(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
     return world.count_text(colour, shape), str(n)
 
 
-def _spatial(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+def _spatial(
+    rng: random.Random, scene: ToyScene, relations: dict[str, float] = ALL_RELATIONS
+) -> tuple[str, str] | None:
     named = world.unique_kinds(scene)
     for _ in range(10):
         if len(named) < 2:
             return None
         i, j = rng.sample(named, 2)
-        relation = rng.choice(world.RELATIONS)
+        relation = pick_relation(rng, relations)
         holds = world.relation_holds(relation, scene.boxes[i], scene.boxes[j])
         if holds is not None:
             return world.spatial_text(scene.objects[i], relation, scene.objects[j]), "yes" if holds else "no"
@@ -380,7 +384,9 @@ def _copy(rng: random.Random, tags_only: bool = False) -> tuple[str, str]:
 # ---------------------------------------------------------------- reasoning over boxes given as text
 
 
-def _box_reasoning(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+def _box_reasoning(
+    rng: random.Random, scene: ToyScene, relations: dict[str, float] = ALL_RELATIONS
+) -> tuple[str, str] | None:
     """Count the boxes in a list, or say how two given boxes lie: arithmetic on coordinates in the text.
 
     A pre-trained VLM's language model can compare coordinates it reads; the toy base, whose only
@@ -395,7 +401,7 @@ def _box_reasoning(rng: random.Random, scene: ToyScene) -> tuple[str, str] | Non
     if len(scene.boxes) < 2:
         return None
     a, b = rng.sample(scene.boxes, 2)
-    relation = rng.choice(world.RELATIONS)
+    relation = pick_relation(rng, relations)
     holds = world.relation_holds(relation, a, b)
     if holds is None:
         return None
@@ -409,7 +415,9 @@ def _box_reasoning(rng: random.Random, scene: ToyScene) -> tuple[str, str] | Non
     return form.format(a=box_json(a), b=box_json(b), r=relation) + suffix, "yes" if holds else "no"
 
 
-def _box_relation(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+def _box_relation(
+    rng: random.Random, scene: ToyScene, relations: dict[str, float] = ALL_RELATIONS
+) -> tuple[str, str] | None:
     """Does one named object lie left of / above ... another, given both boxes as text? Yes and no equally.
 
     The stage-8 base writes two boxes for a spatial question but compares two boxes given as text
@@ -422,16 +430,13 @@ def _box_relation(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None
     if len(named) < 2:
         return None
     want = rng.random() < 0.5
+    relation = pick_relation(rng, relations)
     for _ in range(10):
         i, j = rng.sample(named, 2)
-        relations = [
-            r for r in world.RELATIONS if world.relation_holds(r, scene.boxes[i], scene.boxes[j]) is want
-        ]
-        if relations:
+        if world.relation_holds(relation, scene.boxes[i], scene.boxes[j]) is want:
             break
     else:
         return None
-    relation = rng.choice(relations)
     a, b = scene.objects[i], scene.objects[j]
     pa, pb = phrase(a.colour, a.shape), phrase(b.colour, b.shape)
     ba, bb = box_json(scene.boxes[i]), box_json(scene.boxes[j])
@@ -601,11 +606,44 @@ DEFAULT_WEIGHTS = {
 VISION_WEIGHTS = {"locate": 0.35, "count_balanced": 0.25, "spatial_balanced": 0.25, "attribute": 0.15}
 
 
+def relations_at(step: int, curriculum_steps: int) -> dict[str, float]:
+    """How often spatial questions use each relation word at ``step`` of a relation curriculum.
+
+    Spatial yes/no data is balanced over relation words and answers, so no single feature of the
+    input predicts the answer: "is A's x smaller than B's?" predicts "yes" for "left of" exactly as
+    often as "no" for "right of". Only the interaction does, and gradient descent finds no first
+    step towards it (every base answered left/right, and boxes given as text, at exactly chance;
+    docs/demo.md, "Spatial answers were a parity problem"). With "left of" alone, the comparison
+    predicts the answer and is learnt within a few hundred steps. A word that flips it must then
+    come in slowly: added at an equal share, "right of" wiped out the learnt "left of" within 100
+    steps (back to chance). So the first quarter is "left of" alone, and "right of", "above" and
+    "below" each ramp from 0 to an equal share over one of the following quarters.
+    ``curriculum_steps`` of 0 gives every word an equal share from the start.
+    """
+    if curriculum_steps <= 0 or step >= curriculum_steps:
+        return dict(ALL_RELATIONS)
+    quarter = curriculum_steps / 4
+    weights = {"left of": 1.0}
+    for k, relation in enumerate(("right of", "above", "below"), start=1):
+        weights[relation] = min(1.0, max(0.0, (step - k * quarter) / quarter))
+    return {relation: weight for relation, weight in weights.items() if weight > 0}
+
+
+def pick_relation(rng: random.Random, relations: dict[str, float]) -> str:
+    words, weights = zip(*relations.items(), strict=True)
+    return rng.choices(words, weights)[0]
+
+
 def sample_task(
-    rng: random.Random, weights: dict[str, float] | None = None, max_objects: int = 6, min_objects: int = 1
+    rng: random.Random,
+    weights: dict[str, float] | None = None,
+    max_objects: int = 6,
+    min_objects: int = 1,
+    relations: dict[str, float] = ALL_RELATIONS,
 ) -> Sample:
     """One pre-training example drawn from the task mixture ``weights``, on a scene of
-    ``min_objects``-``max_objects`` objects (the balanced counting and spatial tasks draw their own)."""
+    ``min_objects``-``max_objects`` objects (the balanced counting and spatial tasks draw their own);
+    questions that answer a spatial relation use only ``relations`` (see relations_at)."""
     weights = weights or DEFAULT_WEIGHTS
     kinds, w = zip(*weights.items(), strict=True)
     while True:
@@ -613,28 +651,30 @@ def sample_task(
         if kind in ("count_balanced", "spatial_balanced"):
             if max_objects < 3:  # the easiest scenes come first (one object: what and where)
                 continue
-            return _balanced(rng, kind)
+            return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
         scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
-        made = _make(rng, kind, scene)
+        made = _make(rng, kind, scene, relations)
         if made is not None:
             prompt, target = made
             return Sample(scene.image, prompt, target, kind)
 
 
-def _balanced(rng: random.Random, kind: str) -> Sample:
+def _balanced(rng: random.Random, kind: str, relations: dict[str, float] = ALL_RELATIONS) -> Sample:
     """Counting with answers 0-4 equally likely, or spatial yes/no half and half."""
     if kind == "count_balanced":
         scene, q = world.count_question(rng, rng.randint(0, 4))
         suffix = rng.choice((" Answer with a number.", DIRECT_SUFFIX, ""))
     else:
-        scene, q = world.spatial_question(rng, rng.random() < 0.5)
+        scene, q = world.spatial_question(rng, rng.random() < 0.5, (pick_relation(rng, relations),))
         suffix = rng.choice((" Answer yes or no.", DIRECT_SUFFIX, ""))
     return Sample(scene.image, _question_frame(rng, q["question"], suffix), q["answer"], kind)
 
 
-def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | None:
+def _make(
+    rng: random.Random, kind: str, scene: ToyScene, relations: dict[str, float] = ALL_RELATIONS
+) -> tuple[str, str] | None:
     if kind == "locate":
         return _locate_one(rng, scene)
     if kind == "locate_all":
@@ -648,9 +688,9 @@ def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | N
     if kind in ("copy", "copy_tags"):
         return _copy(rng, tags_only=kind == "copy_tags")
     if kind == "box_reasoning":
-        return _box_reasoning(rng, scene)
+        return _box_reasoning(rng, scene, relations)
     if kind == "box_relation":
-        return _box_relation(rng, scene)
+        return _box_relation(rng, scene, relations)
     if kind == "attribute_at":
         return _attribute_at(rng, scene)
     if kind == "locate_attribute":
@@ -664,7 +704,7 @@ def _make(rng: random.Random, kind: str, scene: ToyScene) -> tuple[str, str] | N
         qa = _count(rng, scene)
         suffix = rng.choice((" Answer with a number.", DIRECT_SUFFIX, ""))
     elif kind == "spatial":
-        qa = _spatial(rng, scene)
+        qa = _spatial(rng, scene, relations)
         suffix = rng.choice((" Answer yes or no.", DIRECT_SUFFIX, ""))
     elif kind == "attribute":
         qa = _attribute(rng, scene)
