@@ -449,6 +449,14 @@ def _box_relation(
     )
     question = world.spatial_text(a, relation, b)
     suffix = rng.choice((" Answer yes or no.", DIRECT_SUFFIX, ""))
+    if rng.random() < 0.3:
+        # The layout of a chain, not its composition: the question, then the two boxes as one list
+        # inside tags (once or twice), all in the prompt. Learnt on the named forms alone, the
+        # comparison was not applied to a list written after the question (docs/demo.md, P2).
+        tags = rng.sample(TAG_NAMES, 2)
+        listed = boxes_json([scene.boxes[i], scene.boxes[j]])
+        spans = [f"<{tag}> {listed} </{tag}>" for tag in tags[: rng.choice((1, 2))]]
+        return question + " " + " ".join(spans) + suffix, "yes" if want else "no"
     # Either order: in a grounded chain the question comes first and the boxes after it.
     text = given + " " + question if rng.random() < 0.5 else question + " " + given
     return text + suffix, "yes" if want else "no"
