@@ -5,8 +5,9 @@ Trains the language model of a toy base (text only: the boxes are given as text,
 circle left of the blue square?") and prints held-out accuracy as it goes, for two schedules:
 
 - ``all``: the four relation words from the first step, as every shipped stage was trained;
-- ``curriculum``: ``tasks.relations_at`` -- "left of" alone, then "right of", "above" and "below"
-  added one per stage (``grit toy pretrain --relation-curriculum-steps``).
+- ``curriculum``: ``tasks.relations_at`` -- "left of" alone for the first quarter, then "right of",
+  "above" and "below" each ramped in over one of the next quarters
+  (``grit toy pretrain --relation-curriculum-steps``).
 
 Balanced over words and answers, no single feature predicts the answer, and ``all`` stays at chance;
 the curriculum learns "left of" within a few hundred steps. Results are in docs/demo.md ("Spatial
@@ -60,19 +61,17 @@ def draw(rng: random.Random, relations: dict[str, float]) -> tuple[str, str]:
     return sample.prompt, sample.target
 
 
-def accuracy(model, tokenizer, processor, held: list[tuple[str, str]]) -> float:
-    """Share of held-out questions whose answer token scores higher than the other of yes/no."""
+def accuracy(model, tokenizer, held: list[tuple[tuple[list[int], list[int]], str]], pad: int) -> float:
+    """Share of held-out (encoded question, answer) pairs whose answer token outscores the other of yes/no."""
     yes, no = (tokenizer(w, add_special_tokens=False)["input_ids"][0] for w in ("yes", "no"))
-    pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     right = 0
     model.eval()
     with torch.no_grad():
         for start in range(0, len(held), 64):
             chunk = held[start : start + 64]
-            examples = [encode(tokenizer, processor, p, t) for p, t in chunk]
-            ids, _, mask = collate(examples, pad)
+            ids, _, mask = collate([encoded for encoded, _ in chunk], pad)
             logits = model(input_ids=ids, attention_mask=mask).logits
-            for k, ((prompt_ids, _), (_, target)) in enumerate(zip(examples, chunk, strict=True)):
+            for k, ((prompt_ids, _), target) in enumerate(chunk):
                 step = logits[k, len(prompt_ids) - 1]
                 right += ("yes" if step[yes] > step[no] else "no") == target
     model.train()
@@ -85,7 +84,13 @@ def run(schedule: str, args: argparse.Namespace) -> list[dict]:
     tokenizer = processor.tokenizer
     pad = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     held_rng = random.Random(999)
-    held = {name: [draw(held_rng, words) for _ in range(args.held_out)] for name, words in HELD_OUT.items()}
+    held = {
+        name: [
+            (encode(tokenizer, processor, prompt, target), target)
+            for prompt, target in (draw(held_rng, words) for _ in range(args.held_out))
+        ]
+        for name, words in HELD_OUT.items()
+    }  # encoded once, scored at every evaluation
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     rng = random.Random(args.seed)
     rows, start = [], time.time()
@@ -110,7 +115,7 @@ def run(schedule: str, args: argparse.Namespace) -> list[dict]:
                 "words": "/".join(f"{w} {x:.2f}" for w, x in relations.items()),
                 "loss": round(loss.item(), 4),
             }
-            row |= {name: round(accuracy(model, tokenizer, processor, h), 3) for name, h in held.items()}
+            row |= {name: round(accuracy(model, tokenizer, h, pad), 3) for name, h in held.items()}
             row["seconds"] = round(time.time() - start)
             print(json.dumps(row), flush=True)
             rows.append(row)
