@@ -126,6 +126,8 @@ def test_box_reasoning_answers_follow_from_the_boxes_in_the_prompt():
     relations = 0
     for _ in range(400):
         sample = tasks.sample_task(rng, {"box_reasoning": 1.0})
+        if "First," in sample.prompt:
+            continue  # answered late, after other steps (test_late_answers_...)
         boxes = _boxes_in(sample.prompt)
         relation = next((r for r in world.RELATIONS if f" {r} " in sample.prompt), None)
         if relation is None:
@@ -141,6 +143,8 @@ def test_box_relation_answers_follow_from_the_named_boxes_and_are_balanced():
     answers = []
     for _ in range(400):
         sample = tasks.sample_task(rng, {"box_relation": 1.0})
+        if "First," in sample.prompt:
+            continue  # answered late, after other steps (test_late_answers_...)
         boxes = _boxes_in(sample.prompt)
         relation = next(r for r in world.RELATIONS if f" {r} " in sample.prompt)
         # two named boxes, or one list of the two (given once or twice, inside tags)
@@ -149,6 +153,31 @@ def test_box_relation_answers_follow_from_the_named_boxes_and_are_balanced():
         assert sample.target == ("yes" if world.relation_holds(relation, *boxes) else "no")
         answers.append(sample.target)
     assert 0.4 < answers.count("yes") / len(answers) < 0.6
+
+
+def test_late_answers_follow_steps_whose_boxes_the_answer_does_not_use():
+    rng = random.Random(6)
+    late, with_boxes = 0, 0
+    for _ in range(600):
+        sample = tasks.sample_task(rng, {"box_relation": 1.0, "box_reasoning": 1.0})
+        if "First," not in sample.prompt:
+            continue
+        late += 1
+        question, _ = sample.prompt.split("First,")
+        given = _boxes_in(question)
+        steps = re.findall(r"<(\w+)> (.*?) </\1>", sample.target)
+        assert 2 <= len(steps) <= 3
+        *before, (_, answer) = steps
+        relation = next((r for r in world.RELATIONS if f" {r} " in question), None)
+        if relation is None:
+            assert answer == str(len(given))
+        else:
+            assert answer == ("yes" if world.relation_holds(relation, *given) else "no")
+        written = [box for _, content in before for box in _boxes_in(content)]
+        assert not any(box in given for box in written)  # boxes before the answer are never its own
+        with_boxes += any("bbox_2d" in content for _, content in before)
+        sample.image.close()
+    assert late > 60 and with_boxes > 15
 
 
 def test_relation_curriculum_starts_with_left_of_and_ramps_in_one_word_per_quarter():

@@ -5,8 +5,10 @@ questions directly, and to follow multi-step output-format instructions over arb
 What it must *not* see (issue 8) is what GRPO-GR has to teach:
 
 - the GRIT prompt (its wording never appears);
-- grounded reasoning for a question: a step that outputs boxes is never followed by a step that
-  answers or counts (``answer-then-locate`` is allowed, ``locate-then-answer`` is held out).
+- grounded reasoning for a question: a reply's boxes are never used on the way to its answer.
+  In a composition, a step that outputs boxes is never followed by a step that answers or counts
+  (``answer-then-locate`` is allowed, ``locate-then-answer`` is held out); only ``answer_late``
+  lets an answer follow boxes, of a category the question does not mention.
 
 Tag names, ``think`` and ``rethink`` among them, are drawn from a wide pool: a real pre-trained
 VLM has met such tags, and a first base that never saw these two could not copy them from the
@@ -397,6 +399,9 @@ def _box_reasoning(
     if rng.random() < 0.4:
         boxes = rng.sample(scene.boxes, min(len(scene.boxes), rng.randint(0, 4)))
         question = rng.choice(("How many boxes are in this list: {}?", "Count the boxes in {}."))
+        if rng.random() < 0.3:
+            used = [scene.boxes.index(box) for box in boxes]
+            return answer_late(rng, scene, question.format(boxes_json(boxes)), str(len(boxes)), used)
         return question.format(boxes_json(boxes)), str(len(boxes))
     if len(scene.boxes) < 2:
         return None
@@ -450,6 +455,8 @@ def _box_relation(
     question = world.spatial_text(a, relation, b)
     suffix = rng.choice((" Answer yes or no.", DIRECT_SUFFIX, ""))
     if rng.random() < 0.3:
+        return answer_late(rng, scene, question + " " + given, "yes" if want else "no", (i, j))
+    if rng.random() < 0.3:
         # The layout of a chain, not its composition: the question, then the two boxes as one list
         # inside tags (once or twice), all in the prompt. Learnt on the named forms alone, the
         # comparison was not applied to a list written after the question (docs/demo.md, P2).
@@ -460,6 +467,53 @@ def _box_relation(
     # Either order: in a grounded chain the question comes first and the boxes after it.
     text = given + " " + question if rng.random() < 0.5 else question + " " + given
     return text + suffix, "yes" if want else "no"
+
+
+def _unrelated_locate(rng: random.Random, scene: ToyScene, used: tuple[int, ...] | list[int]):
+    """A locate step for a category none of whose objects are ``used`` by the question, or None."""
+    for _ in range(10):
+        colour, shape = _category(rng)
+        matching = scene.matching(colour, shape)
+        if not set(matching) & set(used):
+            p = phrase(colour, shape, plural=True)
+            verb = rng.choice((f"locate every {p[:-1]}", f"give the boxes of the {p}"))
+            return verb, boxes_json([scene.boxes[k] for k in matching])
+    return None
+
+
+def answer_late(
+    rng: random.Random, scene: ToyScene, question: str, answer: str, used: tuple[int, ...] | list[int]
+) -> tuple[str, str]:
+    """The question (its boxes given in the prompt), answered in the last of 2-3 tagged steps.
+
+    Learnt only as a reply's first token, the comparison of given boxes was lost one step later:
+    the P2 base compared two given boxes perfectly as a direct answer but at chance after writing
+    "ok" in a first tag, and after writing boxes (docs/demo.md, "Answering late"). Real replies
+    answer after other steps, so the earlier steps here write words, colours, a description, or
+    the boxes of a category the question does *not* mention: boxes come before an answer, but
+    the answer never uses them, so the held-out composition (a reply's own boxes used on the way
+    to its answer) stays unseen.
+    """
+    n_before = rng.choice((1, 1, 2))
+    steps: list[tuple[str, str]] = []
+    for skill in rng.sample(("word", "colours", "describe", "locate", "locate"), 3):
+        if len(steps) == n_before:
+            break
+        step = (
+            _unrelated_locate(rng, scene, used)
+            if skill == "locate"
+            else _skill(rng, skill, scene, (question, ""))
+        )
+        if step is not None:
+            steps.append(step)
+    steps.append((rng.choice(("answer the question", "give the answer", "reply to the question")), answer))
+    tags = rng.sample(TAG_NAMES, len(steps))
+    sentences, contents = [], []
+    for k, ((verb, content), tag) in enumerate(zip(steps, tags, strict=True)):
+        step = _step_phrase(rng, verb, tag, last=k == len(steps) - 1, late=True)
+        sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
+        contents.append(f"<{tag}> {content} </{tag}>")
+    return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
 
 
 # ---------------------------------------------------------------- binding words to what is seen
