@@ -70,6 +70,26 @@ def test_token_weighting_is_the_models_own_loss(shipped_base):
     assert not torch.isclose(reply_loss(logits, labels, "example"), reference, atol=1e-3)
 
 
+def test_a_dialogue_trains_only_its_last_reply_and_shows_the_image_once(shipped_base):
+    from grit.toy import tasks
+    from grit.toy.pretrain import encode
+
+    _, processor = shipped_base
+    sample = tasks.sample_task(random.Random(4), {"dialogue": 1.0})
+    encoded = encode(processor, sample)
+    decode = processor.tokenizer.decode
+    text, trained = decode(encoded["input_ids"]), decode(encoded["input_ids"][encoded["labels"] != -100])
+    assert trained == sample.target + "<|im_end|>"
+    assert text.count("<|vision_start|>") == 1 and text.index("<|vision_start|>") < text.index(
+        sample.history[0][0]
+    )
+    assert text.count("<|im_start|>assistant") == len(sample.history) + 1
+    assert all(reply in text for _, reply in sample.history)
+    assert int(encoded["mm_token_type_ids"].sum()) == int(
+        (encoded["input_ids"] == processor.image_token_id).sum()
+    )
+
+
 @pytest.mark.slow
 def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     out = tmp_path / "stage"

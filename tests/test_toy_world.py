@@ -180,6 +180,25 @@ def test_late_answers_follow_steps_whose_boxes_the_answer_does_not_use():
     assert late > 60 and with_boxes > 15
 
 
+def test_dialogues_ask_about_what_an_earlier_turn_located():
+    rng = random.Random(9)
+    forms = set()
+    for _ in range(200):
+        sample = tasks.sample_task(rng, {"dialogue": 1.0}, relations={"above": 1.0})
+        located = [box for _, reply in sample.history for box in _boxes_in(reply)]
+        assert sample.kind == "dialogue" and "bbox_2d" not in sample.prompt
+        answer = sample.target.split()[-2] if "First," in sample.prompt else sample.target
+        if " above " in sample.prompt:
+            assert len(located) == 2 and answer == (
+                "yes" if world.relation_holds("above", *located) else "no"
+            )
+        else:
+            assert "How many" in sample.prompt and answer == str(len(located))
+        forms.add((len(sample.history), "First," in sample.prompt))
+        sample.image.close()
+    assert forms == {(1, False), (1, True), (2, False), (2, True)}
+
+
 def test_relation_curriculum_starts_with_left_of_and_ramps_in_one_word_per_quarter():
     assert tasks.relations_at(0, 1000) == tasks.relations_at(249, 1000) == {"left of": 1.0}
     assert tasks.relations_at(375, 1000) == {"left of": 1.0, "right of": 0.5}

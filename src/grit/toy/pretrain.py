@@ -86,7 +86,12 @@ def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
     to 1-D positions, so a base would be trained on other positions than generation and GRPO use
     (every base before 2026-11-25 was: it located rows right teacher-forced and wrong when generating).
     """
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": sample.prompt}]}]
+    messages: list[dict[str, Any]] = []
+    for user, assistant in sample.history:  # earlier turns: context only, never trained on
+        messages.append({"role": "user", "content": [{"type": "text", "text": user}]})
+        messages.append({"role": "assistant", "content": [{"type": "text", "text": assistant}]})
+    messages.append({"role": "user", "content": [{"type": "text", "text": sample.prompt}]})
+    messages[0]["content"].insert(0, {"type": "image"})
     prompt = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     inputs = processor(text=[prompt], images=[sample.image], return_tensors="pt")
     reply = processor.tokenizer(sample.target + "<|im_end|>", add_special_tokens=False)["input_ids"]
@@ -184,7 +189,8 @@ def heldout_batches(processor: Any, n: int, seed: int = 12345, batch_size: int =
     weights = {"locate": 1.0, "count": 1.0, "spatial": 1.0, "attribute": 0.5}
     samples = [tasks.sample_task(rng, weights) for _ in range(n)]
     swapped = [
-        tasks.Sample(samples[(i + 1) % n].image, s.prompt, s.target, s.kind) for i, s in enumerate(samples)
+        tasks.Sample(samples[(i + 1) % n].image, s.prompt, s.target, s.kind, s.history)
+        for i, s in enumerate(samples)
     ]
     pad = processor.tokenizer.convert_tokens_to_ids("<|endoftext|>")
     out = []

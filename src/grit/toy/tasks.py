@@ -41,7 +41,7 @@ ANSWERING_SKILLS = ("answer", "count")
 TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
-    "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word",
+    "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word", "dialogue",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -56,6 +56,9 @@ class Sample:
     prompt: str
     target: str
     kind: str
+    # Earlier (user, assistant) turns of a dialogue, given as context (never trained on); the
+    # image goes with the first user turn.
+    history: tuple[tuple[str, str], ...] = ()
 
 
 def box_json(box: list[int]) -> str:
@@ -516,6 +519,57 @@ def answer_late(
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
 
 
+# ---------------------------------------------------------------- dialogues: a later turn reads an earlier one
+
+
+def _dialogue(
+    rng: random.Random, scene: ToyScene, relations: dict[str, float] = ALL_RELATIONS
+) -> Sample | None:
+    """A question asked in a later turn, about objects an earlier assistant turn located.
+
+    Real VLMs are pre-trained on multi-turn grounding dialogues ("Where is the cup?" -- box --
+    "Is it left of the plate?"). A toy base that had only read boxes the *user* gave answered at
+    chance once the boxes stood in an assistant's text (docs/demo.md, "Answering late"). Here the
+    earlier turns, boxes included, are given as context and never trained on; only the last reply
+    is, answered directly or in the last of 2-3 tagged steps. No reply both writes boxes and
+    answers from them, so the held-out composition -- grounded reasoning within one reply --
+    stays unseen.
+    """
+    if rng.random() < 0.5:
+        named = world.unique_kinds(scene)
+        if len(named) < 2:
+            return None
+        want = rng.random() < 0.5
+        relation = pick_relation(rng, relations)
+        for _ in range(10):
+            i, j = rng.sample(named, 2)
+            if world.relation_holds(relation, scene.boxes[i], scene.boxes[j]) is want:
+                break
+        else:
+            return None
+        a, b = scene.objects[i], scene.objects[j]
+        pa, pb = phrase(a.colour, a.shape), phrase(b.colour, b.shape)
+        if rng.random() < 0.5:
+            history = ((f"Locate the {pa} and the {pb}.", boxes_json([scene.boxes[i], scene.boxes[j]])),)
+        else:
+            history = (
+                (f"Where is the {pa}?", box_json(scene.boxes[i])),
+                (f"And the {pb}?", box_json(scene.boxes[j])),
+            )
+        question, answer, used = world.spatial_text(a, relation, b), "yes" if want else "no", (i, j)
+    else:
+        colour, shape = _category(rng)
+        used = tuple(scene.matching(colour, shape))
+        p = phrase(colour, shape, plural=True)
+        history = ((f"Locate every {p[:-1]}.", boxes_json([scene.boxes[k] for k in used])),)
+        question, answer = world.count_text(colour, shape), str(len(used))
+    if rng.random() < 0.5:
+        prompt, target = question + rng.choice(("", DIRECT_SUFFIX)), answer
+    else:
+        prompt, target = answer_late(rng, scene, question, answer, used)
+    return Sample(scene.image, prompt, target, "dialogue", history)
+
+
 # ---------------------------------------------------------------- binding words to what is seen
 
 
@@ -716,6 +770,13 @@ def sample_task(
             return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
+        if kind == "dialogue":
+            dialogue = _dialogue(
+                rng, world.sample_scene(rng, rng.randint(max(2, min_objects), max(2, max_objects))), relations
+            )
+            if dialogue is not None:
+                return dialogue
+            continue
         scene = world.sample_scene(rng, rng.randint(min_objects, max(min_objects, max_objects)))
         made = _make(rng, kind, scene, relations)
         if made is not None:
