@@ -423,17 +423,10 @@ def _box_reasoning(
     return form.format(a=box_json(a), b=box_json(b), r=relation) + suffix, "yes" if holds else "no"
 
 
-def _box_relation(
-    rng: random.Random, scene: ToyScene, relations: dict[str, float] = ALL_RELATIONS
-) -> tuple[str, str] | None:
-    """Does one named object lie left of / above ... another, given both boxes as text? Yes and no equally.
-
-    The stage-8 base writes two boxes for a spatial question but compares two boxes given as text
-    at chance (0.50), a skill ``box_reasoning`` gives only a few percent of the mixture. A real
-    VLM's language model compares the coordinates it reads against the question's words; this task
-    gives that skill its own, balanced share, with the objects named as a question names them. The
-    boxes are given, never produced by the model, so the held-out composition stays unseen.
-    """
+def _named_pair(
+    rng: random.Random, scene: ToyScene, relations: dict[str, float]
+) -> tuple[int, int, str, bool] | None:
+    """Two objects a question can name, a relation word, and whether it holds (yes and no equally)."""
     named = world.unique_kinds(scene)
     if len(named) < 2:
         return None
@@ -445,6 +438,24 @@ def _box_relation(
             break
     else:
         return None
+    return i, j, relation, want
+
+
+def _box_relation(
+    rng: random.Random, scene: ToyScene, relations: dict[str, float] = ALL_RELATIONS
+) -> tuple[str, str] | None:
+    """Does one named object lie left of / above ... another, given both boxes as text? Yes and no equally.
+
+    The stage-8 base writes two boxes for a spatial question but compares two boxes given as text
+    at chance (0.50), a skill ``box_reasoning`` gives only a few percent of the mixture. A real
+    VLM's language model compares the coordinates it reads against the question's words; this task
+    gives that skill its own, balanced share, with the objects named as a question names them. The
+    boxes are given, never produced by the model, so the held-out composition stays unseen.
+    """
+    pair = _named_pair(rng, scene, relations)
+    if pair is None:
+        return None
+    i, j, relation, want = pair
     a, b = scene.objects[i], scene.objects[j]
     pa, pb = phrase(a.colour, a.shape), phrase(b.colour, b.shape)
     ba, bb = box_json(scene.boxes[i]), box_json(scene.boxes[j])
@@ -536,17 +547,10 @@ def _dialogue(
     stays unseen.
     """
     if rng.random() < 0.5:
-        named = world.unique_kinds(scene)
-        if len(named) < 2:
+        pair = _named_pair(rng, scene, relations)
+        if pair is None:
             return None
-        want = rng.random() < 0.5
-        relation = pick_relation(rng, relations)
-        for _ in range(10):
-            i, j = rng.sample(named, 2)
-            if world.relation_holds(relation, scene.boxes[i], scene.boxes[j]) is want:
-                break
-        else:
-            return None
+        i, j, relation, want = pair
         a, b = scene.objects[i], scene.objects[j]
         pa, pb = phrase(a.colour, a.shape), phrase(b.colour, b.shape)
         if rng.random() < 0.5:
