@@ -234,46 +234,53 @@ def test_collapse_probe_tells_a_collapsed_tower_from_a_fresh_one():
 
 
 @pytest.fixture(scope="module")
-def shipped_base():
+def _shipped_model():
     from grit.toy.probe import load
 
     return load(str(base_model_path()), "cpu")
 
 
-def test_vision_position_reads_the_shipped_bases_column_and_not_its_row(shipped_base):
-    # the shipped base's tower writes x into the object's token and not y (docs/demo.md); a broken
-    # readout (labels, fit or split) would put the column at chance
+@pytest.fixture
+def shipped_base(_shipped_model):
+    # scenes on the background the base was pre-trained on (stage 9: tiles), as the probe CLI draws them
+    from grit.toy.world import trained_background, using_background
+
+    with using_background(trained_background(base_model_path())):
+        yield _shipped_model
+
+
+def test_vision_position_reads_the_shipped_bases_column_and_row(shipped_base):
+    # stage 9's tower writes x and y into the object's token (0.91 / 0.69; stage 8 wrote x only,
+    # docs/demo.md); a broken readout (labels, fit or split) would put both at chance (0.25)
     from grit.toy.probe import probe_vision_position
 
     model, processor = shipped_base
     position = probe_vision_position(model, processor, 200, seed=0)
-    assert position["column_readout"] > 0.8 and position["row_readout"] < 0.45
+    assert position["column_readout"] > 0.8 and position["row_readout"] > 0.5
 
 
-def test_no_head_of_the_shipped_base_follows_the_name(shipped_base):
-    # stage 8 boxes the same object whichever is named (docs/demo.md): no head may look at the
-    # named object much more than at the other; the probe must also leave attention as it was
+def test_a_head_of_the_shipped_base_follows_the_name_for_attributes(shipped_base):
+    # stage 9 answers colour questions for the named one of several objects (0.96, docs/demo.md):
+    # one head looks at the named object far more than at the other (stage 8, which did not bind
+    # names, had none above 0.6); the probe must also leave attention as it was
     from grit.toy.probe import probe_name_attention
 
     model, processor = shipped_base
     before = model.config._attn_implementation
     attention = probe_name_attention(model, processor, 30, seed=0)
     assert model.config._attn_implementation == before
-    assert (
-        0.5 <= attention["where_best_head_share"] < 0.7
-        and 0.5 <= attention["attribute_best_head_share"] < 0.7
-    )
+    assert attention["attribute_best_head_share"] > 0.8 and attention["where_best_head_share"] >= 0.5
     assert attention["where_best_head"].startswith("layer ")
 
 
 def test_shipped_base_carries_the_named_colour_and_shape_to_the_reply(shipped_base):
-    # the shipped base's text skills move the naming word to where the reply is written (1.00 for
-    # both at layer 1, docs/demo.md); the vision-first bases moved the shape and no colour
+    # the naming word reaches the position where the reply is written: the shape at layer 1 (1.00),
+    # the colour less well (0.40 here at n = 60, 0.71 at n = 100; chance 0.25; docs/demo.md)
     from grit.toy.probe import probe_name_at_reply
 
     model, processor = shipped_base
     at_reply = probe_name_at_reply(model, processor, 60, seed=0)
-    assert at_reply["colour_best_layer_accuracy"] > 0.9 and at_reply["shape_best_layer_accuracy"] > 0.9
+    assert at_reply["colour_best_layer_accuracy"] > 0.3 and at_reply["shape_best_layer_accuracy"] > 0.9
 
 
 def test_linear_readout_finds_a_planted_label_and_not_noise():
@@ -291,14 +298,14 @@ def test_linear_readout_finds_a_planted_label_and_not_noise():
 
 
 def test_shipped_base_locates_one_object_in_both_axes(shipped_base):
-    # generated on M-RoPE positions, as the base was pre-trained (stage 8); bases pre-trained on 1-D
+    # generated on M-RoPE positions, as the base was pre-trained (since stage 8); bases pre-trained on 1-D
     # positions put the box in the right column and offset and a wrong row; a per-axis mix-up in the
     # probe (rows for columns, x for y) would also break one of these
     from grit.toy.probe import probe_localisation
 
     model, processor = shipped_base
     one = probe_localisation(model, processor, 40, seed=0, n_objects=1)
-    assert one["iou_at_0.5"] > 0.9 and one["row_correct"] > 0.9 and one["column_correct"] > 0.9
+    assert one["iou_at_0.5"] > 0.8 and one["row_correct"] > 0.85 and one["column_correct"] > 0.9
     assert one["x_offset_correct"] > 0.9 and one["y_offset_correct"] > 0.9
 
 
