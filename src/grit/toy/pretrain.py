@@ -188,10 +188,7 @@ def heldout_batches(processor: Any, n: int, seed: int = 12345, batch_size: int =
     rng = random.Random(f"grit-toy-heldout:{seed}")
     weights = {"locate": 1.0, "count": 1.0, "spatial": 1.0, "attribute": 0.5}
     samples = [tasks.sample_task(rng, weights) for _ in range(n)]
-    swapped = [
-        tasks.Sample(samples[(i + 1) % n].image, s.prompt, s.target, s.kind, s.history)
-        for i, s in enumerate(samples)
-    ]
+    swapped = [replace(s, image=samples[(i + 1) % n].image) for i, s in enumerate(samples)]
     pad = processor.tokenizer.convert_tokens_to_ids("<|endoftext|>")
     out = []
     for start in range(0, n, batch_size):
