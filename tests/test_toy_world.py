@@ -6,6 +6,7 @@ import json
 import random
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -180,13 +181,14 @@ def test_late_answers_follow_steps_whose_boxes_the_answer_does_not_use():
     assert late > 60 and with_boxes > 15
 
 
-def test_dialogues_ask_about_what_an_earlier_turn_located():
+@pytest.mark.parametrize("kind", ["dialogue", "dialogue_tagged"])
+def test_dialogues_ask_about_what_an_earlier_turn_located(kind):
     rng = random.Random(9)
     forms = set()
     for _ in range(200):
-        sample = tasks.sample_task(rng, {"dialogue": 1.0}, relations={"above": 1.0})
+        sample = tasks.sample_task(rng, {kind: 1.0}, relations={"above": 1.0})
         located = [box for _, reply in sample.history for box in _boxes_in(reply)]
-        assert sample.kind == "dialogue" and "bbox_2d" not in sample.prompt
+        assert sample.kind == kind and "bbox_2d" not in sample.prompt
         answer = sample.target.split()[-2] if "First," in sample.prompt else sample.target
         if " above " in sample.prompt:
             assert len(located) == 2 and answer == (
@@ -194,9 +196,15 @@ def test_dialogues_ask_about_what_an_earlier_turn_located():
             )
         else:
             assert "How many" in sample.prompt and answer == str(len(located))
-        forms.add((len(sample.history), "First," in sample.prompt))
+        tagged = sample.history[0][1].startswith("<")
+        for user, reply in sample.history:
+            if tagged:  # the boxes stand inside the tag the user named, as a chain step's do
+                tag = reply.split()[0][1:-1]
+                assert f"<{tag}>" in user and reply.endswith(f"</{tag}>")
+        forms.add((len(sample.history), "First," in sample.prompt, tagged))
         sample.image.close()
-    assert forms == {(1, False), (1, True), (2, False), (2, True)}
+    tags = (False, True) if kind == "dialogue_tagged" else (False,)
+    assert forms == {(n, late, tagged) for n in (1, 2) for late in (False, True) for tagged in tags}
 
 
 def test_relation_curriculum_starts_with_left_of_and_ramps_in_one_word_per_quarter():
