@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -265,6 +266,21 @@ def test_locate_attribute_boxes_the_only_object_of_that_colour_or_shape():
                 if sample.image.getpixel((x, y)) == COLOURS[named]
             ]  # fmt: skip
             assert all(box[0] <= x < box[2] and box[1] <= y < box[3] for x, y in everywhere)
+
+
+def test_locate_all_balanced_boxes_every_object_of_the_category_zero_to_four_equally():
+    rng = random.Random(11)
+    counts = Counter()
+    for _ in range(500):
+        sample = tasks.sample_task(rng, {"locate_all_balanced": 1.0})
+        assert "?" not in sample.prompt and sample.kind == "locate_all_balanced"
+        boxes = _boxes_in(sample.target)
+        counts[len(boxes)] += 1
+        colour = next((c for c in world.TOY_COLOURS if f" {c} " in f" {sample.prompt} "), None)
+        for box in boxes:
+            assert colour is None or _colours_in(sample.image, box) == {colour}
+    assert set(counts) == {0, 1, 2, 3, 4}
+    assert all(60 <= n <= 140 for n in counts.values()), counts
 
 
 def test_locate_by_colour_names_one_of_same_shape_objects_by_its_colour():

@@ -42,6 +42,7 @@ TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
     "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word", "dialogue", "dialogue_tagged",
+    "locate_all_balanced",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -120,9 +121,27 @@ def _locate_one(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
 
 def _locate_all(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
     colour, shape = _category(rng)
-    p = phrase(colour, shape, plural=True)
     boxes = [scene.boxes[i] for i in scene.matching(colour, shape)]
-    instruction = rng.choice(
+    return _locate_all_instruction(rng, phrase(colour, shape, plural=True)), boxes_json(boxes)
+
+
+def _locate_all_balanced(rng: random.Random) -> Sample:
+    """Every object of a category, on the counting questions' scenes (0-4 of it, equally likely).
+
+    Grounding every instance is a detection skill real VLMs are pre-trained on. On random scenes
+    most categories match nothing or one object, and the stage-9 base listed the right number of
+    boxes for only 0.20 of 1-6-object scenes, so a counting chain's boxes could not count. The
+    instruction is the detection request alone, never a question, so no reply both lists boxes
+    and answers from them (the held-out composition stays unseen).
+    """
+    scene, q = world.count_question(rng, rng.randint(0, 4))
+    boxes = [scene.boxes[i] for i in q["about"]]
+    p = phrase(q["colour"], q["shape"], plural=True)
+    return Sample(scene.image, _locate_all_instruction(rng, p), boxes_json(boxes), "locate_all_balanced")
+
+
+def _locate_all_instruction(rng: random.Random, p: str) -> str:
+    return rng.choice(
         (
             f"Locate every {p[:-1]} and output the bbox coordinates in JSON.",
             f"Output the coordinates of all {p} in JSON with key 'bbox_2d'.",
@@ -130,7 +149,6 @@ def _locate_all(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
             f"Detect the {p} and give their boxes.",
         )
     )
-    return instruction, boxes_json(boxes)
 
 
 def _count(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
@@ -791,6 +809,8 @@ def sample_task(
             return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
+        if kind == "locate_all_balanced":
+            return _locate_all_balanced(rng)
         if kind in ("dialogue", "dialogue_tagged"):
             scene = world.sample_scene(rng, rng.randint(max(2, min_objects), max(2, max_objects)))
             dialogue = _dialogue(rng, scene, relations, tagged=kind == "dialogue_tagged")

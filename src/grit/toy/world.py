@@ -232,7 +232,14 @@ def count_question(rng: random.Random, target: int) -> tuple[ToyScene, dict[str,
     about = scene.matching(colour, shape)
     assert len(about) == target
     question = count_text(colour, shape)
-    return scene, {"question": question, "answer": str(target), "about": about, "question_type": "count"}
+    return scene, {
+        "question": question,
+        "answer": str(target),
+        "about": about,
+        "question_type": "count",
+        "colour": colour,
+        "shape": shape,
+    }
 
 
 def spatial_question(
