@@ -101,8 +101,11 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
-    assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "plain"
+    # no --background: the run stays in the world the base learned to see in (stage 9: tiles)
+    assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "tiles"
     assert config["loss_weighting"] == "example" and config["relation_curriculum_steps"] == 3
+    # continuing a base trains its --mixture from the first step, on every scene size
+    assert config["vision_stage_steps"] == 0 and config["curriculum_steps"] == 0
     saved = json.loads((out / "config.json").read_text())
     assert saved["text_config"]["rope_parameters"]["mrope_section"] == [9, 0, 7]
     assert (
@@ -331,3 +334,24 @@ def test_pretraining_sees_the_positions_that_generation_and_grpo_use(shipped_bas
         one_d = model(**{k: v for k, v in batch.items() if k not in ("labels", "mm_token_type_ids")}).logits
     assert torch.allclose(got, expected, atol=1e-4)
     assert not torch.allclose(one_d[0, reply], expected, atol=1e-2)  # the check can tell them apart
+
+
+def test_continued_pretraining_keeps_the_init_models_world_unless_told(tmp_path):
+    from grit.toy.pretrain import PretrainConfig, resolve_background, resolve_schedule
+
+    model = tmp_path / "stage"
+    model.mkdir()
+    (model / "pretrain_config.json").write_text(json.dumps({"config": {"background": "position"}}))
+    assert resolve_background(PretrainConfig(out="x")) == "plain"  # a new model
+    assert resolve_background(PretrainConfig(out="x", background="tiles")) == "tiles"
+    assert resolve_background(PretrainConfig(out="x", init=str(model))) == "position"
+    # switching worlds is allowed, but said: the model's boxes were read against the old one
+    with pytest.warns(UserWarning, match=r"'position' background.*'plain'"):
+        assert resolve_background(PretrainConfig(out="x", init=str(model), background="plain")) == "plain"
+    # the vision stage and scene-size ramp are for a model that has not seen yet
+    new = resolve_schedule(PretrainConfig(out="x"))
+    assert new.vision_stage_steps == new.curriculum_steps == 1500
+    continued = resolve_schedule(PretrainConfig(out="x", init=str(model)))
+    assert continued.vision_stage_steps == continued.curriculum_steps == 0
+    asked = resolve_schedule(PretrainConfig(out="x", init=str(model), curriculum_steps=400))
+    assert asked.curriculum_steps == 400 and asked.vision_stage_steps == 0

@@ -279,6 +279,9 @@ def test_locate_all_balanced_boxes_every_object_of_the_category_zero_to_four_equ
         colour = next((c for c in world.TOY_COLOURS if f" {c} " in f" {sample.prompt} "), None)
         for box in boxes:
             assert colour is None or _colours_in(sample.image, box) == {colour}
+        # reading order: grid rows top to bottom, left to right within a row
+        places = [((b[1] + b[3]) / 2 // world.CELL, b[0]) for b in boxes]
+        assert places == sorted(places)
     assert set(counts) == {0, 1, 2, 3, 4}
     assert all(60 <= n <= 140 for n in counts.values()), counts
 

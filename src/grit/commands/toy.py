@@ -26,7 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (default 5e-4)")
     pre.add_argument("--warmup-steps", type=int, default=200)
     pre.add_argument(
-        "--curriculum-steps", type=int, default=1500, help="steps over which scenes grow to 6 objects"
+        "--curriculum-steps",
+        type=int,
+        default=None,
+        help="steps over which scenes grow to 6 objects (default: 1500 for a new model, 0 with --init)",
     )
     pre.add_argument(
         "--min-objects",
@@ -36,7 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="{1..6}",
         help="fewest objects per scene; the curriculum grows scenes from it (default 1)",
     )
-    pre.add_argument("--vision-stage-steps", type=int, default=1500, help="first steps on vision-only skills")
+    pre.add_argument(
+        "--vision-stage-steps",
+        type=int,
+        default=None,
+        help="first steps on vision-only skills, before --mixture (default: 1500 for a new model, 0 with --init)",
+    )
     pre.add_argument("--vision-lr-scale", type=float, default=1.0, help="lr multiplier of the vision tower")
     pre.add_argument("--rope-theta", type=float, default=1e4, help="text RoPE theta of the toy model")
     pre.add_argument(
@@ -93,7 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pre.add_argument(
         "--resume", action="store_true", help="continue an interrupted run in --out from its last save"
     )
-    add_background_argument(pre)
+    add_background_argument(pre, default=None, default_text="the --init model's (plain for a new model)")
     pre.set_defaults(func=run_pretrain)
 
     probe = sub.add_parser("probe", help="measure a base model's skills on held-out toy scenes")
@@ -116,7 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
 
 
-def add_background_argument(parser: argparse.ArgumentParser, default: str | None = "plain") -> None:
+def add_background_argument(
+    parser: argparse.ArgumentParser, default: str | None = "plain", default_text: str | None = None
+) -> None:
     """``--background``: a model must be probed and given data in the world it was trained on."""
     parser.add_argument(
         "--background",
@@ -124,7 +134,7 @@ def add_background_argument(parser: argparse.ArgumentParser, default: str | None
         default=default,
         help="toy-world background: flat (plain), shaded by position on the scene's colour "
         "(coordinate) or on one fixed colour (position), or one tint per grid cell (tiles); default: "
-        + (default or "the one the model was pre-trained on (its pretrain_config.json)"),
+        + (default_text or default or "the one the model was pre-trained on (its pretrain_config.json)"),
     )
 
 

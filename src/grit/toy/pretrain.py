@@ -15,6 +15,7 @@ import json
 import math
 import random
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -36,11 +37,16 @@ class PretrainConfig:
     warmup_steps: int = 200
     weight_decay: float = 0.01
     grad_clip: float = 1.0
-    curriculum_steps: int = 1500  # max objects per scene ramps from min_objects to 6 over these steps
+    # Max objects per scene ramps from min_objects to 6 over these steps. None: 1500 for a new
+    # model, 0 (every scene size from the start) when continuing an ``init`` one, as every shipped
+    # stage did; the ramp and the vision stage below are for a model that has not yet seen.
+    curriculum_steps: int | None = None
     # Fewest objects in a scene. Above 1, no one-object scene is ever seen, so a question about a
     # named object cannot be answered by looking at "the object" instead of the named one.
     min_objects: int = 1
-    vision_stage_steps: int = 1500  # first steps: vision-only skills (tasks.VISION_WEIGHTS)
+    # First steps on vision-only skills (tasks.VISION_WEIGHTS), ignoring ``mixture``. None: 1500
+    # for a new model, 0 when continuing an ``init`` one (a stage's mixture is what it is run for).
+    vision_stage_steps: int | None = None
     vision_lr_scale: float = 1.0  # learning-rate multiplier of the vision tower and merger
     seed: int = 0
     device: str = "auto"
@@ -51,7 +57,11 @@ class PretrainConfig:
     max_minutes: float | None = None  # stop (and finish the schedule) after this wall time
     save_every: int = 1000
     init: str | None = None  # continue from this toy model folder (a second stage) instead of scratch
-    background: str = "plain"  # the toy world's background (world.BACKGROUND_STYLES)
+    # The toy world's background (world.BACKGROUND_STYLES); None: the ``init`` model's own (its
+    # pretrain_config.json), plain for a new model. A base's boxes are read against the background
+    # it learned on: the shipped base, moved from tiles to plain, boxes one object with IoU >= 0.5
+    # 0.08 of the time instead of 0.80, so continuing a model must not switch it silently.
+    background: str | None = None
     precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 on CPU), "bf16" or "fp32"
     length_pool: int = 8  # draw this many batches at once and group them by length (less padding)
     mixture: dict[str, float] | None = None  # task weights after the vision stage (tasks.DEFAULT_WEIGHTS)
@@ -248,6 +258,39 @@ def _lr_at(step: int, config: PretrainConfig, elapsed: float = 0.0) -> float:
     return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+NEW_MODEL_SCHEDULE_STEPS = 1500  # vision stage and scene-size ramp of a model trained from scratch
+
+
+def resolve_schedule(config: PretrainConfig) -> PretrainConfig:
+    """Fill the vision stage and scene-size ramp left unset: on for a new model, off for ``init``."""
+    default = 0 if config.init else NEW_MODEL_SCHEDULE_STEPS
+    return replace(
+        config,
+        curriculum_steps=default if config.curriculum_steps is None else config.curriculum_steps,
+        vision_stage_steps=default if config.vision_stage_steps is None else config.vision_stage_steps,
+    )
+
+
+def resolve_background(config: PretrainConfig) -> str:
+    """The background to train on: the one asked for, else the ``init`` model's, else plain.
+
+    Asking for another background than the ``init`` model's is allowed (it is how a line of
+    stages moved between worlds) but warned about, since the model's localisation was learned
+    against the old one and has to be learned again.
+    """
+    inherited = world.trained_background(config.init) if config.init else "plain"
+    if config.background is None:
+        return inherited
+    if config.init and config.background != inherited:
+        warnings.warn(
+            f"{config.init} was pre-trained on the {inherited!r} background; training it on "
+            f"{config.background!r} makes it learn to localise again (leave --background out to keep "
+            f"{inherited!r})",
+            stacklevel=2,
+        )
+    return config.background
+
+
 def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -258,6 +301,7 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
     """Pre-train a toy base from scratch; writes an HF-format model folder and ``pretrain_log.jsonl``."""
     import contextlib
 
+    config = resolve_schedule(replace(config, background=resolve_background(config)))
     spec = spec or ToyModelSpec()
     if config.mrope_section is not None:  # recorded in the spec, so a resumed run is checked against it
         spec = replace(spec, mrope_section=tuple(config.mrope_section))

@@ -135,9 +135,20 @@ def _locate_all_balanced(rng: random.Random) -> Sample:
     and answers from them (the held-out composition stays unseen).
     """
     scene, q = world.count_question(rng, rng.randint(0, 4))
-    boxes = [scene.boxes[i] for i in q["about"]]
+    boxes = reading_order([scene.boxes[i] for i in q["about"]])
     p = phrase(q["colour"], q["shape"], plural=True)
     return Sample(scene.image, _locate_all_instruction(rng, p), boxes_json(boxes), "locate_all_balanced")
+
+
+def reading_order(boxes: list[Any]) -> list[Any]:
+    """Boxes top row first, left to right within a row (objects sit in distinct grid cells).
+
+    A list in random order makes its first box any of the matching objects, so the first
+    coordinate's target is a mixture over their positions; in P7b (random order) the base
+    lost its one-object columns while it learned to list. One canonical order gives every
+    list a single right answer, as a person reading the image would list them.
+    """
+    return sorted(boxes, key=lambda box: ((box[1] + box[3]) / 2 // world.CELL, box[0]))
 
 
 def _locate_all_instruction(rng: random.Random, p: str) -> str:
