@@ -101,7 +101,7 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert main(args) == 0
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
-    # no --background: the run stays in the world the base learned to see in (stage 9: tiles)
+    # no --background: the run stays in the world the base learned to see in (tiles)
     assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "tiles"
     assert config["loss_weighting"] == "example" and config["relation_curriculum_steps"] == 3
     # continuing a base trains its --mixture from the first step, on every scene size
@@ -245,7 +245,7 @@ def _shipped_model():
 
 @pytest.fixture
 def shipped_base(_shipped_model):
-    # scenes on the background the base was pre-trained on (stage 9: tiles), as the probe CLI draws them
+    # scenes on the background the base was pre-trained on (tiles), as the probe CLI draws them
     from grit.toy.world import trained_background, using_background
 
     with using_background(trained_background(base_model_path())):
@@ -253,8 +253,8 @@ def shipped_base(_shipped_model):
 
 
 def test_vision_position_reads_the_shipped_bases_column_and_row(shipped_base):
-    # stage 9's tower writes x and y into the object's token (0.91 / 0.69; stage 8 wrote x only,
-    # docs/demo.md); a broken readout (labels, fit or split) would put both at chance (0.25)
+    # the shipped tower writes x and y into the object's token (stage 10: 0.91 / 0.66; stage 8
+    # wrote x only, docs/demo.md); a broken readout (labels, fit or split) puts both at chance (0.25)
     from grit.toy.probe import probe_vision_position
 
     model, processor = shipped_base
@@ -263,7 +263,7 @@ def test_vision_position_reads_the_shipped_bases_column_and_row(shipped_base):
 
 
 def test_a_head_of_the_shipped_base_follows_the_name_for_attributes(shipped_base):
-    # stage 9 answers colour questions for the named one of several objects (0.96, docs/demo.md):
+    # the shipped base answers colour questions for the named one of several objects (0.96):
     # one head looks at the named object far more than at the other (stage 8, which did not bind
     # names, had none above 0.6); the probe must also leave attention as it was
     from grit.toy.probe import probe_name_attention
@@ -278,7 +278,7 @@ def test_a_head_of_the_shipped_base_follows_the_name_for_attributes(shipped_base
 
 def test_shipped_base_carries_the_named_colour_and_shape_to_the_reply(shipped_base):
     # the naming word reaches the position where the reply is written: the shape at layer 1 (1.00),
-    # the colour less well (0.40 here at n = 60, 0.71 at n = 100; chance 0.25; docs/demo.md)
+    # the colour later (stage 10: 0.97 at layer 6, stage 9: 0.71 at layer 4, n = 100; chance 0.25)
     from grit.toy.probe import probe_name_at_reply
 
     model, processor = shipped_base
