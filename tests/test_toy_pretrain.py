@@ -98,7 +98,11 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     args += ["--workers", "0", "--mixture", "locate=1,compose=1", "--precision", "bf16"]
     args += ["--mrope-section", "9,0,7", "--local-vision", "--loss-weighting", "example"]
     args += ["--relation-curriculum-steps", "3"]
+    from grit.toy import world
+
+    before = world.BACKGROUND_STYLE
     assert main(args) == 0
+    assert before == world.BACKGROUND_STYLE  # the run's world (tiles) does not outlive it
     assert (out / "model.safetensors").exists() and (out / "tokenizer.json").exists()
     config = json.loads((out / "pretrain_config.json").read_text())["config"]
     # no --background: the run stays in the world the base learned to see in (tiles)
@@ -133,6 +137,7 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
 
     table = tmp_path / "skills.json"
     assert main(["toy", "probe", "--model", str(out), "--n", "4", "--out", str(table)]) == 0
+    assert before == world.BACKGROUND_STYLE  # probed in the model's world, then the caller's again
     skills = json.loads(table.read_text())
     assert 0 <= skills["localisation_one_object"]["mean_iou"] <= 1
     assert 0 <= skills["localisation_one_object"]["row_correct"] <= 1

@@ -208,11 +208,11 @@ def run_probe(args: argparse.Namespace) -> int:
 
     from grit.toy.probe import format_skill_table, probe_skills
     from grit.toy.shipped import base_model_path
-    from grit.toy.world import set_background_style, trained_background
+    from grit.toy.world import trained_background, using_background
 
     model = args.model or str(base_model_path())
-    set_background_style(args.background or trained_background(model))
-    skills = probe_skills(model, n=args.n, seed=args.seed)
+    with using_background(args.background or trained_background(model)):  # the caller's world after
+        skills = probe_skills(model, n=args.n, seed=args.seed)
     print(format_skill_table(skills))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -298,10 +298,19 @@ def resolve_device(name: str) -> str:
 
 
 def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress: bool = True) -> Path:
-    """Pre-train a toy base from scratch; writes an HF-format model folder and ``pretrain_log.jsonl``."""
+    """Pre-train a toy base from scratch; writes an HF-format model folder and ``pretrain_log.jsonl``.
+
+    The run's background is the process's toy world only while it trains: a caller (a test, a
+    notebook) gets its own world back afterwards.
+    """
+    config = resolve_schedule(replace(config, background=resolve_background(config)))
+    with world.using_background(config.background):
+        return _pretrain(config, spec, progress)
+
+
+def _pretrain(config: PretrainConfig, spec: ToyModelSpec | None, progress: bool) -> Path:
     import contextlib
 
-    config = resolve_schedule(replace(config, background=resolve_background(config)))
     spec = spec or ToyModelSpec()
     if config.mrope_section is not None:  # recorded in the spec, so a resumed run is checked against it
         spec = replace(spec, mrope_section=tuple(config.mrope_section))
@@ -315,7 +324,6 @@ def pretrain(config: PretrainConfig, spec: ToyModelSpec | None = None, progress:
         )
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
-    world.set_background_style(config.background)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
     if state is not None or config.init:
