@@ -286,6 +286,15 @@ def test_locate_all_balanced_boxes_every_object_of_the_category_zero_to_four_equ
     assert all(60 <= n <= 140 for n in counts.values()), counts
 
 
+def test_scene_curriculum_holds_back_the_counting_scene_tasks_until_scenes_may_hold_three():
+    rng = random.Random(12)
+    weights = {"locate_all_balanced": 1.0, "count_balanced": 1.0, "locate": 1.0}
+    early = {tasks.sample_task(rng, weights, max_objects=2).kind for _ in range(60)}
+    assert early == {"locate"}
+    later = {tasks.sample_task(rng, weights, max_objects=3).kind for _ in range(60)}
+    assert later == set(weights)
+
+
 def test_locate_by_colour_names_one_of_same_shape_objects_by_its_colour():
     rng = random.Random(18)
     named_forms = set()

@@ -814,14 +814,14 @@ def sample_task(
     kinds, w = zip(*weights.items(), strict=True)
     while True:
         kind = rng.choices(kinds, w)[0]
-        if kind in ("count_balanced", "spatial_balanced"):
+        if kind in ("count_balanced", "spatial_balanced", "locate_all_balanced"):
             if max_objects < 3:  # the easiest scenes come first (one object: what and where)
                 continue
+            if kind == "locate_all_balanced":  # counting scenes draw their own 1-6 objects
+                return _locate_all_balanced(rng)
             return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
-        if kind == "locate_all_balanced":
-            return _locate_all_balanced(rng)
         if kind in ("dialogue", "dialogue_tagged"):
             scene = world.sample_scene(rng, rng.randint(max(2, min_objects), max(2, max_objects)))
             dialogue = _dialogue(rng, scene, relations, tagged=kind == "dialogue_tagged")
