@@ -144,8 +144,7 @@ def reading_order(boxes: list[Any]) -> list[Any]:
     """Boxes top row first, left to right within a row (objects sit in distinct grid cells).
 
     A list in random order makes its first box any of the matching objects, so the first
-    coordinate's target is a mixture over their positions; in P7b (random order) the base
-    lost its one-object columns while it learned to list. One canonical order gives every
+    coordinate's target is a mixture over their positions. One canonical order gives every
     list a single right answer, as a person reading the image would list them.
     """
     return sorted(boxes, key=lambda box: ((box[1] + box[3]) / 2 // world.CELL, box[0]))
