@@ -48,6 +48,10 @@ def run_one(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dic
         str(args.steps),
     ]
     cmd += ["--threads", str(args.threads)]
+    for option in ("temperature", "num_generations", "prompts_per_step"):
+        value = getattr(args, option)
+        if value is not None:
+            cmd += ["--" + option.replace("_", "-"), str(value)]
     if args.model:
         cmd += ["--model", args.model]
     folder.mkdir(parents=True, exist_ok=True)
@@ -100,6 +104,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel")
     parser.add_argument("--threads", type=int, default=2, help="torch threads per run")
     parser.add_argument("--model", default=None, help="base model (default: the shipped toy base)")
+    parser.add_argument(
+        "--temperature", type=float, default=None, help="rollout temperature (default: the demo's)"
+    )
+    parser.add_argument(
+        "--num-generations", type=int, default=None, help="completions per prompt (default: the demo's)"
+    )
+    parser.add_argument(
+        "--prompts-per-step", type=int, default=None, help="prompts per step (default: the demo's)"
+    )
     args = parser.parse_args()
     variants = args.variants or (list(VARIANTS) if args.ablations else ["grpo-gr"])
     out = Path(args.out)

@@ -72,3 +72,19 @@ def test_demo_refuses_a_folder_made_with_other_settings(demo_run):
     out, _ = demo_run
     with pytest.raises(ValueError, match="other settings"):
         run_demo(DemoConfig(out=str(out), n_eval=10, max_steps=CI_STEPS + 1, progress=False))
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "setting"),
+    [("--temperature", "0.9", "temperature"), ("--num-generations", "4", "num_generations")],
+)
+def test_demo_cli_passes_the_rollout_settings_into_its_settings(demo_run, option, value, setting):
+    out, _ = demo_run
+    args = ["demo", "--out", str(out), "--n-eval", "10", "--steps", str(CI_STEPS), option, value]
+    with pytest.raises(ValueError, match=rf"\({setting} differ\)"):
+        main(args)
+
+
+def test_demo_refuses_a_group_of_one():
+    with pytest.raises(ValueError, match="num_generations must be at least 2"):
+        DemoConfig(num_generations=1)

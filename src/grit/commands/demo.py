@@ -44,6 +44,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=defaults.max_completion_length,
         help=f"new tokens per GRPO-GR rollout (default {defaults.max_completion_length}; the paper's is 1000)",
     )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=defaults.temperature,
+        help=f"sampling temperature of the GRPO-GR rollouts (default {defaults.temperature}; the paper's is 0.9)",
+    )
+    parser.add_argument(
+        "--num-generations",
+        type=int,
+        default=defaults.num_generations,
+        help=f"completions per prompt, GRPO's group (default {defaults.num_generations}; the paper's is 4)",
+    )
+    parser.add_argument(
+        "--prompts-per-step",
+        type=int,
+        default=defaults.prompts_per_step,
+        help=f"training prompts per GRPO-GR step (default {defaults.prompts_per_step})",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.set_defaults(func=run)
 
@@ -62,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
             reward_mode=args.reward_mode,
             learning_rate=args.learning_rate,
             max_completion_length=args.max_completion_length,
+            temperature=args.temperature,
+            num_generations=args.num_generations,
+            prompts_per_step=args.prompts_per_step,
             threads=args.threads,
         )
     )

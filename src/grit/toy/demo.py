@@ -56,6 +56,9 @@ class DemoConfig:
             raise ValueError(f"reward_mode must be one of {sorted(REWARD_MODES)}, got {self.reward_mode!r}")
         if self.n_train < 2 or self.n_eval < 2:
             raise ValueError("n_train and n_eval must be at least 2")
+        if self.num_generations < 2 or self.prompts_per_step < 1:
+            # a group of one has no spread, so GRPO's advantage would be zero on every step
+            raise ValueError("num_generations must be at least 2 and prompts_per_step at least 1")
 
 
 def _log(message: str) -> None:
