@@ -546,3 +546,63 @@ def test_box_by_one_word_tells_the_named_object_from_the_other(monkeypatch):
     fixed = probe.probe_box_by_one_word(None, None, 100, seed=0)
     assert 0.35 < fixed["by_colour_named_boxed"] < 0.65 and 0.35 < fixed["by_shape_other_boxed"] < 0.65
     assert fixed["by_colour_named_boxed"] + fixed["by_colour_other_boxed"] == 1.0
+
+
+def test_own_chain_probe_tells_reading_the_chain_from_a_constant_answer(monkeypatch):
+    # a model that compares the two boxes forced into its chain is right and flips with them; one
+    # that always says "yes" is at chance and never flips; counting reads the forced list's length
+    from grit.toy import probe
+
+    def reads_the_chain(model, processor, prompts, images, replies, options, **kw):
+        rows = []
+        for prompt, reply in zip(prompts, replies, strict=True):
+            think = reply.split("</think>")[0]
+            boxes = [[int(v) for v in m] for m in re.findall(r"\[(\d+), (\d+), (\d+), (\d+)\]", think)]
+            if options[0] == " yes":
+                relation = next(r for r in world.RELATIONS if f" {r} " in prompt)
+                holds = world.relation_holds(relation, boxes[0], boxes[1])
+                rows.append([1.0, 0.0] if holds else [0.0, 1.0])
+            else:
+                rows.append([1.0 if k == len(boxes) else 0.0 for k in range(5)])
+        return rows
+
+    monkeypatch.setattr(probe, "option_logprobs", reads_the_chain)
+    reading = probe.probe_own_chain(None, None, 60, seed=0)
+    assert reading["spatial_accuracy"] == reading["spatial_flips_with_swapped_boxes"] == 1.0
+    assert reading["count_accuracy"] == 1.0 and reading["spatial_yes_rate"] == 0.5
+
+    constant = lambda model, processor, prompts, images, replies, options, **kw: [  # noqa: E731
+        [1.0] + [0.0] * (len(options) - 1) for _ in prompts
+    ]
+    monkeypatch.setattr(probe, "option_logprobs", constant)
+    fixed = probe.probe_own_chain(None, None, 60, seed=0)
+    assert fixed["spatial_accuracy"] == 0.5 and fixed["spatial_flips_with_swapped_boxes"] == 0.0
+    assert fixed["spatial_yes_rate"] == 1.0 and fixed["count_accuracy"] == 0.2
+
+
+def test_option_logprobs_match_a_full_forward_of_each_padded_sequence():
+    # logits kept only at the end, on left-padded batches, must score an option exactly as a
+    # forward of that one unpadded sequence does
+    import torch
+
+    from grit.toy import probe
+    from grit.toy.shipped import base_model_path
+
+    model, processor = probe.load(str(base_model_path()), "cpu")
+    rng = random.Random(3)
+    scenes = [world.sample_scene(rng, 2), world.sample_scene(rng, 3)]
+    prompts = ["How many circles are there?", "Is the red square left of the blue circle? Answer briefly."]
+    replies = ["<think> [] </think> <answer>", "<answer>"]
+    options = (" 3", " yes")
+    batched = probe.option_logprobs(model, processor, prompts, [s.image for s in scenes], replies, options)
+    for row, prompt, scene, reply in zip(batched, prompts, scenes, replies, strict=True):
+        for score, option in zip(row, options, strict=True):
+            text = probe._one_image_turn(processor, prompt) + reply + option
+            inputs = processor(text=[text], images=[scene.image], return_tensors="pt")
+            size = len(processor.tokenizer.encode(option, add_special_tokens=False))
+            with torch.inference_mode():
+                logp = model(**inputs).logits.float().log_softmax(-1)[0]
+            ids = inputs["input_ids"][0]
+            positions = range(len(ids) - size, len(ids))
+            expected = sum(logp[p - 1, ids[p]].item() for p in positions)
+            assert score == pytest.approx(expected, abs=1e-3)

@@ -683,6 +683,106 @@ def probe_box_reasoning(model, processor, n: int, seed: int) -> dict[str, Any]:
     }
 
 
+def option_logprobs(
+    model: Any,
+    processor: Any,
+    prompts: Sequence[str],
+    images: Sequence[Any],
+    replies: Sequence[str],
+    options: Sequence[str],
+    batch_size: int = 32,
+) -> list[list[float]]:
+    """Log-probability of each option as the continuation of each (prompt, image, reply so far).
+
+    Teacher-forcing a reply's beginning separates "can it use what the reply holds" from "does it
+    write the right thing": the answer is scored after a chain we choose, not one it sampled.
+    Only the last few positions' logits are kept (a full-vocabulary logit tensor per token would
+    not fit a batch in memory).
+    """
+    import torch
+
+    tokenizer = processor.tokenizer
+    lengths = [len(tokenizer.encode(o, add_special_tokens=False)) for o in options]
+    texts, pictures, sizes = [], [], []
+    for prompt, image, reply in zip(prompts, images, replies, strict=True):
+        head = _one_image_turn(processor, prompt) + reply
+        for option, size in zip(options, lengths, strict=True):
+            texts.append(head + option)
+            pictures.append(image)
+            sizes.append(size)
+    flat: list[float] = []
+    for start in range(0, len(texts), batch_size):
+        inputs = processor(
+            text=texts[start : start + batch_size],
+            images=pictures[start : start + batch_size],
+            return_tensors="pt",
+            padding=True,
+        ).to(model.device)
+        keep = max(sizes) + 1
+        with torch.inference_mode():
+            logits = model(**inputs, logits_to_keep=keep).logits.float().log_softmax(-1)
+        ids = inputs["input_ids"][:, -keep:]
+        for row, size in enumerate(sizes[start : start + batch_size]):
+            # left padding: the option is the last `size` tokens, predicted one position earlier
+            target = ids[row, keep - size :]
+            flat.append(logits[row, keep - size - 1 : keep - 1].gather(-1, target[:, None]).sum().item())
+    k = len(options)
+    return [flat[i : i + k] for i in range(0, len(flat), k)]
+
+
+def _forced_chain(boxes: list[Any], rethink: list[Any]) -> str:
+    return f"<think> {tasks.boxes_json(boxes)} </think> <rethink> {tasks.boxes_json(rethink)} </rethink> <answer>"
+
+
+def _pick(scores: list[list[float]], labels: Sequence[Any]) -> list[Any]:
+    return [labels[max(range(len(row)), key=row.__getitem__)] for row in scores]
+
+
+def probe_own_chain(model, processor, n: int, seed: int) -> dict[str, Any]:
+    """Answers read from a GRIT chain teacher-forced into the reply: the step GRPO-GR must build on.
+
+    Under the GRIT prompt the reply is forced to ``<think> BOXES </think> <rethink> BOX </rethink>
+    <answer>`` with the question's true boxes, and the answer is the option scored highest (yes /
+    no, or 0-4). If the base compared the boxes of its own chain, its spatial answers would be right
+    and would flip when the two boxes are swapped; a constant answer never flips. Counting forces
+    the true boxes of the category, so the right count is the length of the list.
+    """
+    rng = random.Random(f"grit-toy-probe-own-chain:{seed}")
+    prompts, images, replies, swapped, answers = [], [], [], [], []
+    for k in range(n):
+        scene, q = world.spatial_question(rng, k % 2 == 0)
+        a, b = (scene.boxes[i] for i in q["about"])
+        prompts.append(question_text(q["question"], "grit"))
+        images.append(scene.image)
+        replies.append(_forced_chain([a, b], [a]))
+        swapped.append(_forced_chain([b, a], [b]))
+        answers.append(q["answer"])
+    yes_no = (" yes", " no")
+    said = _pick(option_logprobs(model, processor, prompts, images, replies, yes_no), ("yes", "no"))
+    said_swapped = _pick(option_logprobs(model, processor, prompts, images, swapped, yes_no), ("yes", "no"))
+    count_prompts, count_images, count_replies, counts = [], [], [], []
+    for k in range(n):
+        scene, q = world.count_question(rng, k % 5)
+        listed = [scene.boxes[i] for i in q["about"]]
+        count_prompts.append(question_text(q["question"], "grit"))
+        count_images.append(scene.image)
+        count_replies.append(_forced_chain(listed, listed))
+        counts.append(k % 5)
+    digits = [f" {d}" for d in range(5)]
+    counted = _pick(
+        option_logprobs(model, processor, count_prompts, count_images, count_replies, digits), range(5)
+    )
+    return {
+        "spatial_accuracy": _rate([s == a for s, a in zip(said, answers, strict=True)]),
+        "spatial_yes_rate": _rate([s == "yes" for s in said]),
+        "spatial_flips_with_swapped_boxes": _rate([s != t for s, t in zip(said, said_swapped, strict=True)]),
+        "spatial_chance": 0.5,
+        "count_accuracy": _rate([c == t for c, t in zip(counted, counts, strict=True)]),
+        "count_chance": 0.2,
+        "n": n,
+    }
+
+
 def probe_image_swap(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Teacher-forced answer loss with the real image vs another scene's image."""
     import contextlib
@@ -756,6 +856,7 @@ def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | Non
         "left_right": probe_direct(model, processor, n, seed, "left/right"),
         "above_below": probe_direct(model, processor, n, seed, "above/below"),
         "box_reasoning": probe_box_reasoning(model, processor, n, seed),
+        "own_chain": probe_own_chain(model, processor, n, seed),
         "image_swap": probe_image_swap(model, processor, min(n, 128), seed),
         "tag_following": probe_tags(model, processor, n, seed),
         "grit_zero_shot": probe_grit_zero_shot(model, processor, n, seed),
