@@ -606,3 +606,6 @@ def test_option_logprobs_match_a_full_forward_of_each_padded_sequence():
             positions = range(len(ids) - size, len(ids))
             expected = sum(logp[p - 1, ids[p]].item() for p in positions)
             assert score == pytest.approx(expected, abs=1e-3)
+    # an option that would merge with the end of the reply cannot be scored as a continuation
+    with pytest.raises(ValueError, match="tokenised differently"):
+        probe.option_logprobs(model, processor, prompts[:1], [scenes[0].image], ["<answer> y"], ["es"])

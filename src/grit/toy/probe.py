@@ -702,14 +702,14 @@ def option_logprobs(
     import torch
 
     tokenizer = processor.tokenizer
-    lengths = [len(tokenizer.encode(o, add_special_tokens=False)) for o in options]
-    texts, pictures, sizes = [], [], []
+    option_ids = [tokenizer.encode(o, add_special_tokens=False) for o in options]
+    texts, pictures, expected = [], [], []
     for prompt, image, reply in zip(prompts, images, replies, strict=True):
         head = _one_image_turn(processor, prompt) + reply
-        for option, size in zip(options, lengths, strict=True):
+        for option, ids in zip(options, option_ids, strict=True):
             texts.append(head + option)
             pictures.append(image)
-            sizes.append(size)
+            expected.append(ids)
     flat: list[float] = []
     for start in range(0, len(texts), batch_size):
         inputs = processor(
@@ -718,13 +718,19 @@ def option_logprobs(
             return_tensors="pt",
             padding=True,
         ).to(model.device)
-        keep = max(sizes) + 1
+        keep = max(len(ids) for ids in option_ids) + 1
         with torch.inference_mode():
             logits = model(**inputs, logits_to_keep=keep).logits.float().log_softmax(-1)
         ids = inputs["input_ids"][:, -keep:]
-        for row, size in enumerate(sizes[start : start + batch_size]):
+        for row, want in enumerate(expected[start : start + batch_size]):
             # left padding: the option is the last `size` tokens, predicted one position earlier
+            size = len(want)
             target = ids[row, keep - size :]
+            if target.tolist() != want:
+                raise ValueError(
+                    f"option {tokenizer.decode(want)!r} is tokenised differently after the reply "
+                    f"{texts[start + row][-40:]!r}; end the reply so that the option starts a new token"
+                )
             flat.append(logits[row, keep - size - 1 : keep - 1].gather(-1, target[:, None]).sum().item())
     k = len(options)
     return [flat[i : i + k] for i in range(0, len(flat), k)]
