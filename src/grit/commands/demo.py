@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+# The rollout settings where the demo departs from the paper: (DemoConfig field, type, help).
+ROLLOUT_OPTIONS = (
+    ("max_completion_length", int, "new tokens per GRPO-GR rollout (default {default}; the paper's is 1000)"),
+    (
+        "temperature",
+        float,
+        "sampling temperature of the GRPO-GR rollouts (default {default}; the paper's is 0.9)",
+    ),
+    ("num_generations", int, "completions per prompt, GRPO's group (default {default}; the paper's is 4)"),
+    ("prompts_per_step", int, "training prompts per GRPO-GR step (default {default})"),
+)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from grit.toy.demo import REWARD_MODES, DemoConfig
@@ -38,30 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="grpo-gr (paper), no-count, or answer-only (plain GRPO)",
     )
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument(
-        "--max-completion-length",
-        type=int,
-        default=defaults.max_completion_length,
-        help=f"new tokens per GRPO-GR rollout (default {defaults.max_completion_length}; the paper's is 1000)",
-    )
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=defaults.temperature,
-        help=f"sampling temperature of the GRPO-GR rollouts (default {defaults.temperature}; the paper's is 0.9)",
-    )
-    parser.add_argument(
-        "--num-generations",
-        type=int,
-        default=defaults.num_generations,
-        help=f"completions per prompt, GRPO's group (default {defaults.num_generations}; the paper's is 4)",
-    )
-    parser.add_argument(
-        "--prompts-per-step",
-        type=int,
-        default=defaults.prompts_per_step,
-        help=f"training prompts per GRPO-GR step (default {defaults.prompts_per_step})",
-    )
+    for field, kind, text in ROLLOUT_OPTIONS:
+        default = getattr(defaults, field)
+        parser.add_argument(
+            "--" + field.replace("_", "-"), type=kind, default=default, help=text.format(default=default)
+        )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.set_defaults(func=run)
 
@@ -79,10 +72,7 @@ def run(args: argparse.Namespace) -> int:
             n_eval=args.n_eval,
             reward_mode=args.reward_mode,
             learning_rate=args.learning_rate,
-            max_completion_length=args.max_completion_length,
-            temperature=args.temperature,
-            num_generations=args.num_generations,
-            prompts_per_step=args.prompts_per_step,
+            **{field: getattr(args, field) for field, _, _ in ROLLOUT_OPTIONS},
             threads=args.threads,
         )
     )
