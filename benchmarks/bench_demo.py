@@ -11,6 +11,14 @@ direction with the paper's Table 3 and data-scaling result:
 - ``answer-only``: plain GRPO, the answer reward alone (no format or count reward);
 - ``no-count``: GRPO-GR without the count reward;
 - ``grpo-gr`` with 200 training triplets instead of 20.
+
+Choosing a setting (learning rate, temperature, group size) by its held-out figures would be
+selecting on the evaluation set, whose seed spread is several points. ``--validation N`` also
+scores every trained model, and the base, on N questions of a separate validation set (fresh
+scenes, seed 20000, never the demo's training or held-out scenes); compare settings there and
+report the held-out table of the one chosen:
+
+    python benchmarks/bench_demo.py --out runs/lr --learning-rate 1e-4 --validation 300 --jobs 3
 """
 
 from __future__ import annotations
@@ -31,12 +39,55 @@ VARIANTS = {
     "grpo-gr-200": {"reward_mode": "grpo-gr", "n_train": 200},
 }
 METRICS = (("acc", "ACC"), ("grounded_rate", "grounded"), ("giou", "GIoU"))
+VALIDATION_SEED = 20_000  # the demo draws training scenes from its seed and held-out ones from 10000 + seed
+
+
+def base_model(args: argparse.Namespace) -> str:
+    from grit.toy.shipped import base_model_path
+
+    return args.model or str(base_model_path())
+
+
+def write_validation(out: Path, args: argparse.Namespace) -> Path:
+    """The validation questions, once per benchmark folder, in the base's own world."""
+    from grit.toy.world import trained_background, write_questions
+
+    data = out / "validation-data"
+    jsonl = data / "val.jsonl"
+    if not jsonl.exists():
+        n = args.validation
+        background = trained_background(base_model(args))
+        write_questions(data, "val", n // 2, n - n // 2, VALIDATION_SEED, background=background)
+    return jsonl
+
+
+def validate(model: str, data: Path, folder: Path, args: argparse.Namespace) -> dict:
+    """``grit eval`` of MODEL on the validation set, greedy and judged as the demo's evaluations."""
+    metrics = folder / "metrics.json"
+    if not metrics.exists():
+        cmd = [sys.executable, "-m", "grit.cli", "eval", "--model", model]
+        cmd += ["--data", f"{data}={data.with_suffix('')}", "--out", str(folder)]
+        cmd += ["--prompt-mode", "grit", "--max-new-tokens", "200", "--batch-size", "50"]
+        cmd += ["--judge", "auto", "--no-progress", "--no-report"]
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "eval.log").open("w") as log:
+            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
+    return json.loads(metrics.read_text())["metrics"]["overall"]
 
 
 def run_one(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dict:
     folder = out / f"{variant}-seed{seed}"
-    if (folder / "metrics.json").exists():
-        return json.loads((folder / "metrics.json").read_text())
+    if not (folder / "metrics.json").exists():
+        run_demo(folder, variant, seed, args)
+    result = json.loads((folder / "metrics.json").read_text())
+    if args.validation:
+        data = write_validation(out, args)
+        result["validation"] = validate(str(folder / "train"), data, folder / "validation", args)
+    return result
+
+
+def run_demo(folder: Path, variant: str, seed: int, args: argparse.Namespace) -> None:
     spec = VARIANTS[variant]
     cmd = [sys.executable, "-m", "grit.cli", "demo", "--out", str(folder), "--seed", str(seed)]
     cmd += [
@@ -48,7 +99,7 @@ def run_one(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dic
         str(args.steps),
     ]
     cmd += ["--threads", str(args.threads)]
-    for option in ("temperature", "num_generations", "prompts_per_step"):
+    for option in ("learning_rate", "temperature", "num_generations", "prompts_per_step"):
         value = getattr(args, option)
         if value is not None:
             cmd += ["--" + option.replace("_", "-"), str(value)]
@@ -58,7 +109,6 @@ def run_one(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dic
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     with (folder / "demo.log").open("w") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
-    return json.loads((folder / "metrics.json").read_text())
 
 
 def _mean_std(values: list[float]) -> str:
@@ -69,7 +119,7 @@ def _mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def table(results: dict[str, list[dict]]) -> str:
+def table(results: dict[str, list[dict]], validation_base: dict | None = None) -> str:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from grit.evaluate.metrics import align_table
 
@@ -77,6 +127,8 @@ def table(results: dict[str, list[dict]]) -> str:
     for _, title in METRICS:
         header += [f"{title} before", f"{title} after"]
     header += ["train reward first→last", "minutes"]
+    if validation_base is not None:
+        header += ["val ACC before", "val ACC after", "val grounded after"]
     rows = []
     for variant, runs in results.items():
         row = [variant, str(len(runs))]
@@ -86,6 +138,12 @@ def table(results: dict[str, list[dict]]) -> str:
         first = _mean_std([r["train"]["reward_first"] for r in runs])
         last = _mean_std([r["train"]["reward_last"] for r in runs])
         row += [f"{first} → {last}", f"{statistics.mean(r['seconds']['total'] for r in runs) / 60:.1f}"]
+        if validation_base is not None:
+            row += [
+                f"{validation_base['acc']:.3f}",
+                _mean_std([r["validation"]["acc"] for r in runs]),
+                _mean_std([r["validation"]["grounded_rate"] for r in runs]),
+            ]
         rows.append(row)
     return align_table(header, rows)
 
@@ -105,6 +163,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads per run")
     parser.add_argument("--model", default=None, help="base model (default: the shipped toy base)")
     parser.add_argument(
+        "--validation",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score the base and every trained model on N validation questions (seed 20000)",
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="GRPO-GR learning rate (default: the demo's)"
+    )
+    parser.add_argument(
         "--temperature", type=float, default=None, help="rollout temperature (default: the demo's)"
     )
     parser.add_argument(
@@ -122,7 +190,11 @@ def main() -> None:
     results: dict[str, list[dict]] = {}
     for (variant, _), result in zip(jobs, done, strict=True):
         results.setdefault(variant, []).append(result)
-    text = table(results)
+    validation_base = None
+    if args.validation:
+        data = write_validation(out, args)
+        validation_base = validate(base_model(args), data, out / "validation-base", args)
+    text = table(results, validation_base)
     (out / "table.txt").write_text(text + "\n")
     print(text)
 

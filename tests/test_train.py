@@ -243,3 +243,33 @@ def test_two_process_run_with_accelerate(tiny_model_dir, toy_data, tmp_path):
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2"]
     logged = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [e["step"] for e in logged if "loss" in e] == [1, 2]  # one set of logs, not one per process
+
+
+def test_filler_after_the_stop_string_is_masked_out_of_the_loss():
+    import torch
+    from transformers import AutoTokenizer
+
+    from grit.toy.shipped import base_model_path
+    from grit.train.trainer import mask_padding_after_stop
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model_path())
+    pad, eos = tokenizer.pad_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")
+
+    def ids(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    chain = ids("<think> [] </think> <rethink> [] </rethink> <answer> 2 </answer>")
+    rows = [
+        [*chain, pad, pad],  # stopped at "</answer>": generate filled the rest
+        [*chain, eos],  # the model ended the turn itself
+        [*ids("<answer> 2"), pad],  # the model sampled <|endoftext|> with no stop string before it
+        chain[:-1],  # cut by max_completion_length
+    ]
+    width = max(map(len, rows))
+    completion_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
+    # TRL's mask: everything up to and including the first EOS id (pad is one of Qwen's EOS ids)
+    lengths = [len(chain) + 1, len(chain) + 1, len(ids("<answer> 2")) + 1, len(chain) - 1]
+    completion_mask = torch.tensor([[int(i < n) for i in range(width)] for n in lengths])
+    mask = mask_padding_after_stop(completion_ids, completion_mask, tokenizer, ["</answer>"])
+    assert mask.sum(dim=1).tolist() == [len(chain), len(chain) + 1, lengths[2], lengths[3]]
+    assert torch.equal(mask[1:], completion_mask[1:])

@@ -1,7 +1,8 @@
 """GRPO-GR on TRL: ``GritGRPOTrainer`` adds grounding metrics and saved rollouts to ``GRPOTrainer``.
 
 Everything else (rollouts, advantages, KL, loss, checkpoints, vLLM, DeepSpeed) is TRL's. The
-subclass only observes the rewards step, which TRL cannot be configured to expose with images.
+subclass observes the rewards step, which TRL cannot be configured to expose with images, and
+keeps the padding token that ``generate`` appends after the stop string out of the loss.
 """
 
 from __future__ import annotations
@@ -11,12 +12,40 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import torch
 from transformers import TrainerCallback
 from trl import GRPOTrainer
 
 from grit.train.rollouts import RolloutWriter, grounding_stats
 
 logger = logging.getLogger(__name__)
+
+
+def mask_padding_after_stop(
+    completion_ids: torch.Tensor,
+    completion_mask: torch.Tensor,
+    tokenizer: Any,
+    stop_strings: list[str],
+) -> torch.Tensor:
+    """The completion mask without the padding token ``generate`` put after a stop string.
+
+    When ``generate`` stops a row at a stop string it fills the rest with ``pad_token_id``. Qwen's
+    pad token (``<|endoftext|>``) is also one of its EOS ids, so TRL takes the first filler for the
+    row's end-of-sequence token and trains on it: a token the model never sampled, with a log-prob
+    near -25, whose ratio to the reference model makes the k3 KL estimate spike to hundreds.
+    Generation stops at the first stop string, so a row whose text before its last unmasked token
+    holds one ended there and that last token is filler. vLLM returns no filler (nothing to do).
+    """
+    pad = tokenizer.pad_token_id
+    mask = completion_mask.clone()
+    lengths = completion_mask.sum(dim=1).tolist()
+    for row, length in enumerate(lengths):
+        if length < 2 or int(completion_ids[row, length - 1]) != pad:
+            continue
+        text = tokenizer.decode(completion_ids[row, : length - 1].tolist(), skip_special_tokens=False)
+        if any(stop in text for stop in stop_strings):
+            mask[row, length - 1] = 0
+    return mask
 
 
 class GritGRPOTrainer(GRPOTrainer):
@@ -35,6 +64,15 @@ class GritGRPOTrainer(GRPOTrainer):
         self.rollout_log_steps = rollout_log_steps
         self.rollout_log_count = rollout_log_count
         self._last_rollout_step = -1
+
+    def _generate_and_score_completions(self, inputs):
+        output = super()._generate_and_score_completions(inputs)
+        stop_strings = (self.args.generation_kwargs or {}).get("stop_strings")
+        if stop_strings and not self.use_vllm:
+            output["completion_mask"] = mask_padding_after_stop(
+                output["completion_ids"], output["completion_mask"], self._tokenizer, stop_strings
+            )
+        return output
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
