@@ -37,11 +37,11 @@ def test_reduced_demo_raises_the_training_reward(demo_run):
 
 def test_reduced_demo_keeps_the_kl_estimate_small(demo_run):
     # Before the filler token after "</answer>" was masked out of the loss, its log-prob (about -25)
-    # drove TRL's k3 KL estimate to 48-315 within the first 20 steps; with it masked, below 0.2.
+    # drove TRL's k3 KL estimate to 48-315 within the first 20 steps; masked, it stays below 1 or so.
     out, _ = demo_run
     rows = [json.loads(line) for line in (out / "train/metrics.jsonl").read_text().splitlines()]
     kl = [r["kl"] for r in rows if "kl" in r]
-    assert len(kl) == CI_STEPS and max(kl) < 2.0, max(kl)
+    assert len(kl) == CI_STEPS and max(kl) < 5.0, max(kl)
 
 
 def test_reduced_demo_writes_every_artifact(demo_run):
