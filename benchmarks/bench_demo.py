@@ -76,14 +76,15 @@ def validate(model: str, data: Path, folder: Path, args: argparse.Namespace) -> 
     return json.loads(metrics.read_text())["metrics"]["overall"]
 
 
-def run_one(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dict:
+def run_one(
+    out: Path, variant: str, seed: int, args: argparse.Namespace, validation_data: Path | None
+) -> dict:
     folder = out / f"{variant}-seed{seed}"
     if not (folder / "metrics.json").exists():
         run_demo(folder, variant, seed, args)
     result = json.loads((folder / "metrics.json").read_text())
-    if args.validation:
-        data = write_validation(out, args)
-        result["validation"] = validate(str(folder / "train"), data, folder / "validation", args)
+    if validation_data is not None:
+        result["validation"] = validate(str(folder / "train"), validation_data, folder / "validation", args)
     return result
 
 
@@ -185,15 +186,16 @@ def main() -> None:
     variants = args.variants or (list(VARIANTS) if args.ablations else ["grpo-gr"])
     out = Path(args.out)
     jobs = [(v, s) for v in variants for s in args.seeds]
+    # written once, before the parallel runs, so that no two of them write it at the same time
+    validation_data = write_validation(out, args) if args.validation else None
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        done = list(pool.map(lambda job: run_one(out, job[0], job[1], args), jobs))
+        done = list(pool.map(lambda job: run_one(out, job[0], job[1], args, validation_data), jobs))
     results: dict[str, list[dict]] = {}
     for (variant, _), result in zip(jobs, done, strict=True):
         results.setdefault(variant, []).append(result)
     validation_base = None
-    if args.validation:
-        data = write_validation(out, args)
-        validation_base = validate(base_model(args), data, out / "validation-base", args)
+    if validation_data is not None:
+        validation_base = validate(base_model(args), validation_data, out / "validation-base", args)
     text = table(results, validation_base)
     (out / "table.txt").write_text(text + "\n")
     print(text)
