@@ -90,6 +90,24 @@ def test_a_dialogue_trains_only_its_last_reply_and_shows_the_image_once(shipped_
     )
 
 
+def test_a_sketch_trains_only_the_answer_after_its_boxes(shipped_base):
+    from grit.toy import tasks
+    from grit.toy.pretrain import encode
+
+    _, processor = shipped_base
+    sample = tasks.sample_task(random.Random(5), {"sketch": 1.0})
+    encoded = encode(processor, sample)
+    decode = processor.tokenizer.decode
+    text, trained = decode(encoded["input_ids"]), decode(encoded["input_ids"][encoded["labels"] != -100])
+    assert trained == sample.target + "<|im_end|>"
+    assert text.endswith(sample.reply_context + sample.target + "<|im_end|>")
+    assert text.index("<|im_start|>assistant") < text.index(sample.reply_context)
+    assert len(encoded["mm_token_type_ids"]) == len(encoded["input_ids"])
+    assert int(encoded["mm_token_type_ids"].sum()) == int(
+        (encoded["input_ids"] == processor.image_token_id).sum()
+    )
+
+
 @pytest.mark.slow
 def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     out = tmp_path / "stage"

@@ -208,6 +208,39 @@ def test_dialogues_ask_about_what_an_earlier_turn_located(kind):
     assert forms == {(n, late, tagged) for n in (1, 2) for late in (False, True) for tagged in tags}
 
 
+def test_sketches_answer_from_their_own_boxes_on_an_empty_picture():
+    import numpy as np
+
+    rng = random.Random(11)
+    spatial = counts = 0
+    answers: dict[str, int] = {}
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"sketch": 1.0})
+        assert sample.kind == "sketch" and GRIT_SUFFIX.strip() not in sample.prompt + sample.target
+        pixels = np.asarray(sample.image).reshape(-1, 3)
+        assert len(np.unique(pixels, axis=0)) == 1  # nothing drawn: the boxes point at nothing
+        first = re.fullmatch(r"<(\w+)> (\[.*\]) </\1>", sample.reply_context)
+        second = re.fullmatch(r" <(\w+)> (\w+) </\1>", sample.target)
+        assert (
+            first
+            and second
+            and f"<{first.group(1)}>" in sample.prompt
+            and f"<{second.group(1)}>" in sample.prompt
+        )
+        boxes, answer = _boxes_in(first.group(2)), second.group(2)
+        relation = next((r for r in world.RELATIONS if f" {r} " in sample.prompt), None)
+        if relation is None:
+            counts += 1
+            assert answer == str(len(boxes)) and len(boxes) <= 4
+        else:
+            spatial += 1
+            assert len(boxes) == 2 and answer == ("yes" if world.relation_holds(relation, *boxes) else "no")
+        answers[answer] = answers.get(answer, 0) + 1
+    assert spatial > 100 and counts > 100
+    assert abs(answers["yes"] - answers["no"]) < 0.3 * spatial
+    assert {"0", "1", "2", "3", "4"} <= set(answers)
+
+
 def test_relation_curriculum_starts_with_left_of_and_ramps_in_one_word_per_quarter():
     assert tasks.relations_at(0, 1000) == tasks.relations_at(249, 1000) == {"left of": 1.0}
     assert tasks.relations_at(375, 1000) == {"left of": 1.0, "right of": 0.5}

@@ -106,8 +106,14 @@ def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
     inputs = processor(text=[prompt], images=[sample.image], return_tensors="pt")
     reply = processor.tokenizer(sample.target + "<|im_end|>", add_special_tokens=False)["input_ids"]
     prompt_ids = inputs["input_ids"][0]
+    if sample.reply_context:  # the reply's start: context, never trained on
+        context = processor.tokenizer(sample.reply_context, add_special_tokens=False)["input_ids"]
+        prompt_ids = torch.cat([prompt_ids, torch.tensor(context, dtype=prompt_ids.dtype)])
     reply_ids = torch.tensor(reply, dtype=prompt_ids.dtype)
     token_types = inputs["mm_token_type_ids"][0]
+    token_types = torch.cat(
+        [token_types, torch.zeros(len(prompt_ids) - len(token_types), dtype=token_types.dtype)]
+    )
     return {
         "input_ids": torch.cat([prompt_ids, reply_ids]),
         "labels": torch.cat([torch.full_like(prompt_ids, -100), reply_ids]),

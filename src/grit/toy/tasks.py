@@ -8,7 +8,9 @@ What it must *not* see (issue 8) is what GRPO-GR has to teach:
 - grounded reasoning for a question: a reply's boxes are never used on the way to its answer.
   In a composition, a step that outputs boxes is never followed by a step that answers or counts
   (``answer-then-locate`` is allowed, ``locate-then-answer`` is held out); only ``answer_late``
-  lets an answer follow boxes, of a category the question does not mention.
+  lets an answer follow boxes, of a category the question does not mention. ``sketch`` answers
+  from boxes at the start of its reply, but they are sketched on an *empty* picture (they point at
+  nothing) and given as untrained context: reading one's own text, not grounding.
 
 Tag names, ``think`` and ``rethink`` among them, are drawn from a wide pool: a real pre-trained
 VLM has met such tags, and a first base that never saw these two could not copy them from the
@@ -42,7 +44,7 @@ TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
     "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word", "dialogue", "dialogue_tagged",
-    "locate_all_balanced",
+    "locate_all_balanced", "sketch",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -60,6 +62,8 @@ class Sample:
     # Earlier (user, assistant) turns of a dialogue, given as context (never trained on); the
     # image goes with the first user turn.
     history: tuple[tuple[str, str], ...] = ()
+    # The start of the reply, given as context and never trained on: ``target`` continues it.
+    reply_context: str = ""
 
 
 def box_json(box: list[int]) -> str:
@@ -558,6 +562,70 @@ def answer_late(
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
 
 
+# ---------------------------------------------------------------- sketches: an answer reads the reply's own text
+
+SKETCH_REQUESTS = (
+    "Draw {objects} anywhere on this empty picture.",
+    "Imagine {objects} placed on this blank canvas.",
+    "Sketch a layout on this empty picture: {objects}.",
+)
+
+
+def _sketch(rng: random.Random, relations: dict[str, float] = ALL_RELATIONS) -> Sample | None:
+    """Boxes sketched on an empty picture, then a question about the sketch, answered from its boxes.
+
+    Every base compared two boxes the *prompt* gave (first-token and late answers alike) but not
+    the boxes in its own reply: forced into its GRIT chain, the question's two true boxes changed
+    its answer when swapped 2 times in 100 (``own_chain``), so GRPO-GR had no route from better
+    boxes to better answers (docs/demo.md). Reading what one has just written is a language-model
+    skill (any chain of thought restates numbers, then compares them), not grounding: here the
+    picture is empty, the boxes point at nothing in it, and they are given as untrained context
+    (``reply_context``); only the answer step is trained. So the base learns to answer from the
+    text of its reply, while producing boxes from the image for a question and then using them
+    -- grounded reasoning -- stays held out.
+    """
+    empty = world.render([], rng.choice(world.BACKGROUNDS))
+    if rng.random() < 0.5:
+        scene = world.sample_scene(rng, rng.randint(2, 6))
+        pair = _named_pair(rng, scene, relations)
+        if pair is None:
+            return None
+        i, j, relation, want = pair
+        a, b = scene.objects[i], scene.objects[j]
+        pa, pb = phrase(a.colour, a.shape), phrase(b.colour, b.shape)
+        objects = f"{article(pa)} {pa} and {article(pb)} {pb}"
+        question = world.spatial_text(a, relation, b)
+        boxes, answer = [scene.boxes[i], scene.boxes[j]], "yes" if want else "no"
+        what = rng.choice(("write their boxes", "give the two boxes", "locate them"))
+    else:
+        count = rng.randint(0, 4)
+        colour, shape = _category(rng)
+        scene = world.sample_scene(
+            rng, count, [(shape or rng.choice(TOY_SHAPES), colour or rng.choice(TOY_COLOURS))] * count
+        )
+        p = phrase(colour, shape, plural=True)
+        objects = rng.choice((f"some {p} (at most four)", f"up to four {p}", f"a few {p}, or none"))
+        question, boxes, answer = count_text(colour, shape), list(scene.boxes), str(count)
+        what = rng.choice(("write their boxes", "give the boxes", "locate every one"))
+    request = rng.choice(SKETCH_REQUESTS).format(objects=objects)
+    first, second = rng.sample(TAG_NAMES, 2)
+    steps = (
+        "First, "
+        + _step_phrase(rng, what, first, last=False, late=True)
+        + ". Then, "
+        + _step_phrase(
+            rng, rng.choice(("answer the question", "give the answer")), second, last=True, late=True
+        )
+    )
+    return Sample(
+        empty.image,
+        f"{request}\nQuestion: {question} {steps}.\n",
+        f" <{second}> {answer} </{second}>",
+        "sketch",
+        reply_context=f"<{first}> {boxes_json(boxes)} </{first}>",
+    )
+
+
 # ---------------------------------------------------------------- dialogues: a later turn reads an earlier one
 
 
@@ -821,6 +889,11 @@ def sample_task(
             return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
+        if kind == "sketch":
+            sketch = _sketch(rng, relations)
+            if sketch is not None:
+                return sketch
+            continue
         if kind in ("dialogue", "dialogue_tagged"):
             scene = world.sample_scene(rng, rng.randint(max(2, min_objects), max(2, max_objects)))
             dialogue = _dialogue(rng, scene, relations, tagged=kind == "dialogue_tagged")
