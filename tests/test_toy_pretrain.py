@@ -276,7 +276,7 @@ def shipped_base(_shipped_model):
 
 
 def test_vision_position_reads_the_shipped_bases_column_and_row(shipped_base):
-    # the shipped tower writes x and y into the object's token (stage 10: 0.91 / 0.66; stage 8
+    # the shipped tower writes x and y into the object's token (stage 11: 0.93 / 0.62; stage 8
     # wrote x only, docs/demo.md); a broken readout (labels, fit or split) puts both at chance (0.25)
     from grit.toy.probe import probe_vision_position
 
@@ -301,7 +301,7 @@ def test_a_head_of_the_shipped_base_follows_the_name_for_attributes(shipped_base
 
 def test_shipped_base_carries_the_named_colour_and_shape_to_the_reply(shipped_base):
     # the naming word reaches the position where the reply is written: the shape at layer 1 (1.00),
-    # the colour later (stage 10: 0.97 at layer 6, stage 9: 0.71 at layer 4, n = 100; chance 0.25)
+    # the colour later (stage 11: 0.68 at layer 6, stage 10: 0.97, stage 9: 0.71 at layer 4, n = 100; chance 0.25)
     from grit.toy.probe import probe_name_at_reply
 
     model, processor = shipped_base

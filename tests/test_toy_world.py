@@ -208,26 +208,26 @@ def test_dialogues_ask_about_what_an_earlier_turn_located(kind):
     assert forms == {(n, late, tagged) for n in (1, 2) for late in (False, True) for tagged in tags}
 
 
-def test_sketches_answer_from_their_own_boxes_on_an_empty_picture():
+def test_sketches_answer_from_their_own_boxes_where_the_picture_shows_nothing():
     import numpy as np
 
     rng = random.Random(11)
-    spatial = counts = 0
+    spatial = counts = shown = middle = 0
     answers: dict[str, int] = {}
-    for _ in range(300):
+    for _ in range(400):
         sample = tasks.sample_task(rng, {"sketch": 1.0})
         assert sample.kind == "sketch" and GRIT_SUFFIX.strip() not in sample.prompt + sample.target
-        pixels = np.asarray(sample.image).reshape(-1, 3)
-        assert len(np.unique(pixels, axis=0)) == 1  # nothing drawn: the boxes point at nothing
-        first = re.fullmatch(r"<(\w+)> (\[.*\]) </\1>", sample.reply_context)
-        second = re.fullmatch(r" <(\w+)> (\w+) </\1>", sample.target)
-        assert (
-            first
-            and second
-            and f"<{first.group(1)}>" in sample.prompt
-            and f"<{second.group(1)}>" in sample.prompt
-        )
-        boxes, answer = _boxes_in(first.group(2)), second.group(2)
+        steps = re.findall(r"<(\w+)> (.*?) </\1>", sample.reply_context)
+        answer_step = re.fullmatch(r" <(\w+)> (\w+) </\1>", sample.target)
+        assert answer_step and all(f"<{tag}>" in sample.prompt for tag, _ in steps)
+        boxes, answer = _boxes_in(steps[0][1]), answer_step.group(2)
+        middle += len(steps) == 2
+        pixels = np.asarray(sample.image)
+        colours, freq = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
+        background = colours[freq.argmax()]
+        shown += len(colours) > 1
+        for x1, y1, x2, y2 in boxes:  # nothing is drawn where a sketched box lies
+            assert (pixels[y1 : y2 + 1, x1 : x2 + 1] == background).all()
         relation = next((r for r in world.RELATIONS if f" {r} " in sample.prompt), None)
         if relation is None:
             counts += 1
@@ -236,7 +236,7 @@ def test_sketches_answer_from_their_own_boxes_on_an_empty_picture():
             spatial += 1
             assert len(boxes) == 2 and answer == ("yes" if world.relation_holds(relation, *boxes) else "no")
         answers[answer] = answers.get(answer, 0) + 1
-    assert spatial > 100 and counts > 100
+    assert spatial > 100 and counts > 100 and shown > 100 and middle > 80
     assert abs(answers["yes"] - answers["no"]) < 0.3 * spatial
     assert {"0", "1", "2", "3", "4"} <= set(answers)
 

@@ -569,60 +569,86 @@ SKETCH_REQUESTS = (
     "Imagine {objects} placed on this blank canvas.",
     "Sketch a layout on this empty picture: {objects}.",
 )
+SKETCH_ADDITIONS = (
+    "Imagine {objects} added to this picture, in empty places.",
+    "Draw {objects} on this picture, where nothing is drawn yet.",
+    "Sketch {objects} into the free space of this picture.",
+)
+SKETCH_WORDS = ("ok", "done", "ready", "hello", "start")
 
 
 def _sketch(rng: random.Random, relations: dict[str, float] = ALL_RELATIONS) -> Sample | None:
-    """Boxes sketched on an empty picture, then a question about the sketch, answered from its boxes.
+    """Boxes sketched on a picture, then a question about the sketch, answered from its boxes.
 
     Every base compared two boxes the *prompt* gave (first-token and late answers alike) but not
     the boxes in its own reply: forced into its GRIT chain, the question's two true boxes changed
     its answer when swapped 2 times in 100 (``own_chain``), so GRPO-GR had no route from better
     boxes to better answers (docs/demo.md). Reading what one has just written is a language-model
-    skill (any chain of thought restates numbers, then compares them), not grounding: here the
-    picture is empty, the boxes point at nothing in it, and they are given as untrained context
-    (``reply_context``); only the answer step is trained. So the base learns to answer from the
-    text of its reply, while producing boxes from the image for a question and then using them
-    -- grounded reasoning -- stays held out.
+    skill (any chain of thought restates numbers, then compares them), not grounding: the sketched
+    objects are not in the picture (it is empty, or shows only objects of other kinds, the
+    sketch going into free cells), their boxes point at nothing in it, and they are given as
+    untrained context (``reply_context``) with any middle step; only the answer step is trained.
+    So the base learns to answer from the text of its reply, while producing boxes from the image
+    for a question and then using them -- grounded reasoning -- stays held out.
+
+    A base trained on empty pictures with the answer right after the boxes read them there
+    (left / right 1.00 / 0.95) but not with other objects in the picture or with a step between
+    the boxes and the answer (docs/demo.md, "Reading its own reply"), hence both variations.
     """
-    empty = world.render([], rng.choice(world.BACKGROUNDS))
     if rng.random() < 0.5:
-        scene = world.sample_scene(rng, rng.randint(2, 6))
-        pair = _named_pair(rng, scene, relations)
+        full = world.sample_scene(rng, rng.randint(2, 6))
+        pair = _named_pair(rng, full, relations)
         if pair is None:
             return None
         i, j, relation, want = pair
-        a, b = scene.objects[i], scene.objects[j]
+        a, b = full.objects[i], full.objects[j]
         pa, pb = phrase(a.colour, a.shape), phrase(b.colour, b.shape)
         objects = f"{article(pa)} {pa} and {article(pb)} {pb}"
         question = world.spatial_text(a, relation, b)
-        boxes, answer = [scene.boxes[i], scene.boxes[j]], "yes" if want else "no"
+        sketched, answer = [i, j], "yes" if want else "no"
         what = rng.choice(("write their boxes", "give the two boxes", "locate them"))
+        again = [
+            (f"write the box of the {name} again", box_json(full.boxes[k])) for name, k in ((pa, i), (pb, j))
+        ]
     else:
         count = rng.randint(0, 4)
         colour, shape = _category(rng)
-        scene = world.sample_scene(
-            rng, count, [(shape or rng.choice(TOY_SHAPES), colour or rng.choice(TOY_COLOURS))] * count
-        )
+        kind = (shape or rng.choice(TOY_SHAPES), colour or rng.choice(TOY_COLOURS))
+        others = [
+            (sh, co)
+            for sh in TOY_SHAPES
+            for co in TOY_COLOURS
+            if not ((colour is None or co == colour) and (shape is None or sh == shape))
+        ]
+        extra = [rng.choice(others) for _ in range(rng.randint(0, 3))] if others else []
+        full = world.sample_scene(rng, count + len(extra), [kind] * count + extra)
+        sketched = full.matching(colour, shape)
         p = phrase(colour, shape, plural=True)
-        objects = rng.choice((f"some {p} (at most four)", f"up to four {p}", f"a few {p}, or none"))
-        question, boxes, answer = count_text(colour, shape), list(scene.boxes), str(count)
+        objects = rng.choice((f"some {p} (at most four)", f"up to four {p}", f"a few {p} (or none)"))
+        question, answer = count_text(colour, shape), str(count)
         what = rng.choice(("write their boxes", "give the boxes", "locate every one"))
-    request = rng.choice(SKETCH_REQUESTS).format(objects=objects)
-    first, second = rng.sample(TAG_NAMES, 2)
-    steps = (
-        "First, "
-        + _step_phrase(rng, what, first, last=False, late=True)
-        + ". Then, "
-        + _step_phrase(
-            rng, rng.choice(("answer the question", "give the answer")), second, last=True, late=True
-        )
-    )
+        again = []
+    shown = [] if rng.random() < 0.5 else [o for k, o in enumerate(full.objects) if k not in sketched]
+    picture = world.render(shown, full.scene.background)
+    request = rng.choice(SKETCH_ADDITIONS if shown else SKETCH_REQUESTS).format(objects=objects)
+    steps = [(what, boxes_json([full.boxes[k] for k in sketched]))]
+    if rng.random() < 0.4:
+        word = rng.choice(SKETCH_WORDS)
+        middle = [(f"write the word {word}", word), ("repeat the question", question), *again]
+        steps.append(rng.choice(middle))
+    steps.append((rng.choice(("answer the question", "give the answer")), answer))
+    tags = rng.sample(TAG_NAMES, len(steps))
+    sentences, contents = [], []
+    for k, ((verb, content), tag) in enumerate(zip(steps, tags, strict=True)):
+        step = _step_phrase(rng, verb, tag, last=k == len(steps) - 1, late=True)
+        sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
+        contents.append(f"<{tag}> {content} </{tag}>")
     return Sample(
-        empty.image,
-        f"{request}\nQuestion: {question} {steps}.\n",
-        f" <{second}> {answer} </{second}>",
+        picture.image,
+        f"{request}\nQuestion: {question} {'. '.join(sentences)}.\n",
+        " " + contents[-1],
         "sketch",
-        reply_context=f"<{first}> {boxes_json(boxes)} </{first}>",
+        reply_context=" ".join(contents[:-1]),
     )
 
 
