@@ -553,13 +553,19 @@ def answer_late(
         if step is not None:
             steps.append(step)
     steps.append((rng.choice(("answer the question", "give the answer", "reply to the question")), answer))
+    instruction, contents = _tagged_steps(rng, steps)
+    return "\nQuestion: " + question + " " + instruction + "\n", " ".join(contents)
+
+
+def _tagged_steps(rng: random.Random, steps: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """ "First, ... Then, ..." over fresh tag names, and each step's content inside its tags."""
     tags = rng.sample(TAG_NAMES, len(steps))
     sentences, contents = [], []
     for k, ((verb, content), tag) in enumerate(zip(steps, tags, strict=True)):
         step = _step_phrase(rng, verb, tag, last=k == len(steps) - 1, late=True)
         sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
         contents.append(f"<{tag}> {content} </{tag}>")
-    return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
+    return ". ".join(sentences) + ".", contents
 
 
 # ---------------------------------------------------------------- sketches: an answer reads the reply's own text
@@ -637,15 +643,10 @@ def _sketch(rng: random.Random, relations: dict[str, float] = ALL_RELATIONS) -> 
         middle = [(f"write the word {word}", word), ("repeat the question", question), *again]
         steps.append(rng.choice(middle))
     steps.append((rng.choice(("answer the question", "give the answer")), answer))
-    tags = rng.sample(TAG_NAMES, len(steps))
-    sentences, contents = [], []
-    for k, ((verb, content), tag) in enumerate(zip(steps, tags, strict=True)):
-        step = _step_phrase(rng, verb, tag, last=k == len(steps) - 1, late=True)
-        sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
-        contents.append(f"<{tag}> {content} </{tag}>")
+    instruction, contents = _tagged_steps(rng, steps)
     return Sample(
         picture.image,
-        f"{request}\nQuestion: {question} {'. '.join(sentences)}.\n",
+        f"{request}\nQuestion: {question} {instruction}\n",
         " " + contents[-1],
         "sketch",
         reply_context=" ".join(contents[:-1]),
