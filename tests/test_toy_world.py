@@ -612,6 +612,25 @@ def test_own_chain_probe_tells_reading_the_chain_from_a_constant_answer(monkeypa
     assert fixed["spatial_accuracy"] == 0.5 and fixed["spatial_flips_with_swapped_boxes"] == 0.0
     assert fixed["spatial_yes_rate"] == 1.0 and fixed["count_accuracy"] == 0.2
 
+    def reads_the_last_two_boxes(model, processor, prompts, images, replies, options, **kw):
+        # the fifteenth session's failure: the list's second box, then <rethink>'s, compared
+        rows = []
+        for prompt, reply in zip(prompts, replies, strict=True):
+            boxes = [[int(v) for v in m] for m in re.findall(r"\[(\d+), (\d+), (\d+), (\d+)\]", reply)]
+            if options[0] != " yes":
+                rows.append([1.0] + [0.0] * 4)
+                continue
+            relation = next(r for r in world.RELATIONS if f" {r} " in prompt)
+            holds = world.relation_holds(relation, boxes[-2], boxes[-1])
+            rows.append([1.0, 0.0] if holds else [0.0, 1.0])
+        return rows
+
+    monkeypatch.setattr(probe, "option_logprobs", reads_the_last_two_boxes)
+    wrong = probe.probe_own_chain(None, None, 60, seed=0)
+    assert wrong["spatial_flips_with_swapped_boxes"] == 1.0 and wrong["spatial_accuracy"] == 0.0
+    assert all(wrong[f"spatial_accuracy_{r.replace(' ', '_')}"] == 0.0 for r in world.RELATIONS)
+    assert all(reading[f"spatial_accuracy_{r.replace(' ', '_')}"] == 1.0 for r in world.RELATIONS)
+
 
 def test_option_logprobs_match_a_full_forward_of_each_padded_sequence():
     # logits kept only at the end, on left-padded batches, must score an option exactly as a

@@ -778,10 +778,21 @@ def probe_own_chain(model, processor, n: int, seed: int) -> dict[str, Any]:
     counted = _pick(
         option_logprobs(model, processor, count_prompts, count_images, count_replies, digits), range(5)
     )
+    right = [s == a for s, a in zip(said, answers, strict=True)]
+    # per relation word: a chain read wrongly (e.g. comparing the last two boxes written, the
+    # list's second and <rethink>'s) is right far *below* chance for some words and flips anyway
+    words = [next(r for r in world.RELATIONS if f" {r} " in p) for p in prompts]
+    by_word = {
+        f"spatial_accuracy_{r.replace(' ', '_')}": _rate(
+            [ok for ok, w in zip(right, words, strict=True) if w == r]
+        )
+        for r in world.RELATIONS
+    }
     return {
-        "spatial_accuracy": _rate([s == a for s, a in zip(said, answers, strict=True)]),
+        "spatial_accuracy": _rate(right),
         "spatial_yes_rate": _rate([s == "yes" for s in said]),
         "spatial_flips_with_swapped_boxes": _rate([s != t for s, t in zip(said, said_swapped, strict=True)]),
+        **by_word,
         "spatial_chance": 0.5,
         "count_accuracy": _rate([c == t for c, t in zip(counted, counts, strict=True)]),
         "count_chance": 0.2,
