@@ -70,42 +70,42 @@ def test_token_weighting_is_the_models_own_loss(shipped_base):
     assert not torch.isclose(reply_loss(logits, labels, "example"), reference, atol=1e-3)
 
 
-def test_a_dialogue_trains_only_its_last_reply_and_shows_the_image_once(shipped_base):
-    from grit.toy import tasks
+def _encoded_trains_only_the_target(processor, sample):
+    """Encode ``sample``; check the loss covers exactly its target and image tokens are typed as such."""
     from grit.toy.pretrain import encode
 
-    _, processor = shipped_base
-    sample = tasks.sample_task(random.Random(4), {"dialogue": 1.0})
     encoded = encode(processor, sample)
     decode = processor.tokenizer.decode
     text, trained = decode(encoded["input_ids"]), decode(encoded["input_ids"][encoded["labels"] != -100])
     assert trained == sample.target + "<|im_end|>"
+    assert len(encoded["mm_token_type_ids"]) == len(encoded["input_ids"])
+    assert int(encoded["mm_token_type_ids"].sum()) == int(
+        (encoded["input_ids"] == processor.image_token_id).sum()
+    )
+    return encoded, text
+
+
+def test_a_dialogue_trains_only_its_last_reply_and_shows_the_image_once(shipped_base):
+    from grit.toy import tasks
+
+    _, processor = shipped_base
+    sample = tasks.sample_task(random.Random(4), {"dialogue": 1.0})
+    _, text = _encoded_trains_only_the_target(processor, sample)
     assert text.count("<|vision_start|>") == 1 and text.index("<|vision_start|>") < text.index(
         sample.history[0][0]
     )
     assert text.count("<|im_start|>assistant") == len(sample.history) + 1
     assert all(reply in text for _, reply in sample.history)
-    assert int(encoded["mm_token_type_ids"].sum()) == int(
-        (encoded["input_ids"] == processor.image_token_id).sum()
-    )
 
 
 def test_a_sketch_trains_only_the_answer_after_its_boxes(shipped_base):
     from grit.toy import tasks
-    from grit.toy.pretrain import encode
 
     _, processor = shipped_base
     sample = tasks.sample_task(random.Random(5), {"sketch": 1.0})
-    encoded = encode(processor, sample)
-    decode = processor.tokenizer.decode
-    text, trained = decode(encoded["input_ids"]), decode(encoded["input_ids"][encoded["labels"] != -100])
-    assert trained == sample.target + "<|im_end|>"
+    _, text = _encoded_trains_only_the_target(processor, sample)
     assert text.endswith(sample.reply_context + sample.target + "<|im_end|>")
     assert text.index("<|im_start|>assistant") < text.index(sample.reply_context)
-    assert len(encoded["mm_token_type_ids"]) == len(encoded["input_ids"])
-    assert int(encoded["mm_token_type_ids"].sum()) == int(
-        (encoded["input_ids"] == processor.image_token_id).sum()
-    )
 
 
 @pytest.mark.slow

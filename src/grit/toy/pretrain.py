@@ -111,13 +111,11 @@ def encode(processor: Any, sample: tasks.Sample) -> dict[str, Any]:
         prompt_ids = torch.cat([prompt_ids, torch.tensor(context, dtype=prompt_ids.dtype)])
     reply_ids = torch.tensor(reply, dtype=prompt_ids.dtype)
     token_types = inputs["mm_token_type_ids"][0]
-    token_types = torch.cat(
-        [token_types, torch.zeros(len(prompt_ids) - len(token_types), dtype=token_types.dtype)]
-    )
+    text_after = len(prompt_ids) + len(reply_ids) - len(token_types)  # reply context and reply
     return {
         "input_ids": torch.cat([prompt_ids, reply_ids]),
         "labels": torch.cat([torch.full_like(prompt_ids, -100), reply_ids]),
-        "mm_token_type_ids": torch.cat([token_types, torch.zeros(len(reply_ids), dtype=token_types.dtype)]),
+        "mm_token_type_ids": torch.cat([token_types, torch.zeros(text_after, dtype=token_types.dtype)]),
         "pixel_values": inputs["pixel_values"],
         "image_grid_thw": inputs["image_grid_thw"],
     }

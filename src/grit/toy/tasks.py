@@ -9,8 +9,8 @@ What it must *not* see (issue 8) is what GRPO-GR has to teach:
   In a composition, a step that outputs boxes is never followed by a step that answers or counts
   (``answer-then-locate`` is allowed, ``locate-then-answer`` is held out); only ``answer_late``
   lets an answer follow boxes, of a category the question does not mention. ``sketch`` answers
-  from boxes at the start of its reply, but they are sketched on an *empty* picture (they point at
-  nothing) and given as untrained context: reading one's own text, not grounding.
+  from boxes at the start of its reply, but the sketched objects are not in the picture (the
+  boxes point at nothing) and are given as untrained context: reading one's own text, not grounding.
 
 Tag names, ``think`` and ``rethink`` among them, are drawn from a wide pool: a real pre-trained
 VLM has met such tags, and a first base that never saw these two could not copy them from the
