@@ -208,20 +208,22 @@ def test_dialogues_ask_about_what_an_earlier_turn_located(kind):
     assert forms == {(n, late, tagged) for n in (1, 2) for late in (False, True) for tagged in tags}
 
 
-def test_sketches_answer_from_their_own_boxes_where_the_picture_shows_nothing():
+@pytest.mark.parametrize("kind", ["sketch", "sketch_revisit"])
+def test_sketches_answer_from_their_own_boxes_where_the_picture_shows_nothing(kind):
     import numpy as np
 
     rng = random.Random(11)
-    spatial = counts = shown = middle = 0
+    spatial = counts = shown = middle = revisits = 0
     answers: dict[str, int] = {}
     for _ in range(400):
-        sample = tasks.sample_task(rng, {"sketch": 1.0})
-        assert sample.kind == "sketch" and GRIT_SUFFIX.strip() not in sample.prompt + sample.target
+        sample = tasks.sample_task(rng, {kind: 1.0})
+        assert sample.kind == kind and GRIT_SUFFIX.strip() not in sample.prompt + sample.target
         steps = re.findall(r"<(\w+)> (.*?) </\1>", sample.reply_context)
         answer_step = re.fullmatch(r" <(\w+)> (\w+) </\1>", sample.target)
         assert answer_step and all(f"<{tag}>" in sample.prompt for tag, _ in steps)
         boxes, answer = _boxes_in(steps[0][1]), answer_step.group(2)
         middle += len(steps) == 2
+        revisits += len(steps) == 2 and "bbox_2d" in steps[1][1]  # a box written again after the list
         pixels = np.asarray(sample.image)
         colours, freq = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
         background = colours[freq.argmax()]
@@ -236,7 +238,11 @@ def test_sketches_answer_from_their_own_boxes_where_the_picture_shows_nothing():
             spatial += 1
             assert len(boxes) == 2 and answer == ("yes" if world.relation_holds(relation, *boxes) else "no")
         answers[answer] = answers.get(answer, 0) + 1
-    assert spatial > 100 and counts > 100 and shown > 100 and middle > 80
+    assert spatial > 100 and counts > 100 and shown > 100
+    if kind == "sketch":
+        assert 80 < middle < 240 and revisits < 60
+    else:  # the answer must read the list, whatever boxes follow it
+        assert middle == 400 and revisits > 200
     assert abs(answers["yes"] - answers["no"]) < 0.3 * spatial
     assert {"0", "1", "2", "3", "4"} <= set(answers)
 

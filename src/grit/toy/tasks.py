@@ -44,7 +44,7 @@ TASK_KINDS = (
     "locate", "locate_all", "count", "count_balanced", "spatial", "spatial_balanced", "attribute",
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
     "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word", "dialogue", "dialogue_tagged",
-    "locate_all_balanced", "sketch",
+    "locate_all_balanced", "sketch", "sketch_revisit",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -583,7 +583,9 @@ SKETCH_ADDITIONS = (
 SKETCH_WORDS = ("ok", "done", "ready", "hello", "start")
 
 
-def _sketch(rng: random.Random, relations: dict[str, float] = ALL_RELATIONS) -> Sample | None:
+def _sketch(
+    rng: random.Random, relations: dict[str, float] = ALL_RELATIONS, revisit: bool = False
+) -> Sample | None:
     """Boxes sketched on a picture, then a question about the sketch, answered from its boxes.
 
     Every base compared two boxes the *prompt* gave (first-token and late answers alike) but not
@@ -600,6 +602,12 @@ def _sketch(rng: random.Random, relations: dict[str, float] = ALL_RELATIONS) -> 
     A base trained on empty pictures with the answer right after the boxes read them there
     (left / right 1.00 / 0.95) but not with other objects in the picture or with a step between
     the boxes and the answer (docs/demo.md, "Reading its own reply"), hence both variations.
+
+    ``revisit`` (the ``sketch_revisit`` kind) always puts a step between the list and the answer,
+    and mostly one that writes a box again: one of the sketched boxes, or the box of one more
+    object. A base that met such a step in 13 % of sketches answered its GRIT chain by comparing
+    the last two boxes it had written (the list's second and the rethink's one); the answer has
+    to read the list that holds the question's objects, whatever boxes follow it.
     """
     if rng.random() < 0.5:
         full = world.sample_scene(rng, rng.randint(2, 6))
@@ -633,12 +641,18 @@ def _sketch(rng: random.Random, relations: dict[str, float] = ALL_RELATIONS) -> 
         objects = rng.choice((f"some {p} (at most four)", f"up to four {p}", f"a few {p} (or none)"))
         question, answer = count_text(colour, shape), str(count)
         what = rng.choice(("write their boxes", "give the boxes", "locate every one"))
-        again = []
+        again = [(f"write the box of one of the {p} again", box_json(full.boxes[k])) for k in sketched[:1]]
+        if revisit:
+            again.append((f"write the boxes of the {p} that are in the picture", "[]"))
+        else:
+            again = []  # the plain sketch's stream (stage 11's recipe) stays as it was
     shown = [] if rng.random() < 0.5 else [o for k, o in enumerate(full.objects) if k not in sketched]
     picture = world.render(shown, full.scene.background)
     request = rng.choice(SKETCH_ADDITIONS if shown else SKETCH_REQUESTS).format(objects=objects)
     steps = [(what, boxes_json([full.boxes[k] for k in sketched]))]
-    if rng.random() < 0.4:
+    if revisit:
+        steps.append(_revisit_step(rng, full, sketched, again, question))
+    elif rng.random() < 0.4:
         word = rng.choice(SKETCH_WORDS)
         middle = [(f"write the word {word}", word), ("repeat the question", question), *again]
         steps.append(rng.choice(middle))
@@ -648,9 +662,33 @@ def _sketch(rng: random.Random, relations: dict[str, float] = ALL_RELATIONS) -> 
         picture.image,
         f"{request}\nQuestion: {question} {instruction}\n",
         " " + contents[-1],
-        "sketch",
+        "sketch_revisit" if revisit else "sketch",
         reply_context=" ".join(contents[:-1]),
     )
+
+
+def _revisit_step(
+    rng: random.Random, full: ToyScene, sketched: list[int], again: list[tuple[str, str]], question: str
+) -> tuple[str, str]:
+    """The step between a sketch's list and its answer: mostly a box written again (a sketched one,
+    or one more object's), else a word or the question again."""
+    others = [k for k in range(len(full.objects)) if k not in sketched]
+    boxes = list(again)
+    if others:
+        k = rng.choice(others)
+        o = full.objects[k]
+        boxes.append(
+            (
+                f"write the box of one more object, {article(o.colour)} {phrase(o.colour, o.shape)}",
+                box_json(full.boxes[k]),
+            )
+        )
+    if boxes and rng.random() < 0.8:
+        verb, content = rng.choice(boxes)
+        # a GRIT chain writes a lone box as a one-element list; half the revisits do the same
+        return verb, "[" + content + "]" if content.startswith("{") and rng.random() < 0.5 else content
+    word = rng.choice(SKETCH_WORDS)
+    return rng.choice(((f"write the word {word}", word), ("repeat the question", question)))
 
 
 # ---------------------------------------------------------------- dialogues: a later turn reads an earlier one
@@ -916,8 +954,8 @@ def sample_task(
             return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
-        if kind == "sketch":
-            sketch = _sketch(rng, relations)
+        if kind in ("sketch", "sketch_revisit"):
+            sketch = _sketch(rng, relations, revisit=kind == "sketch_revisit")
             if sketch is not None:
                 return sketch
             continue
