@@ -115,7 +115,7 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     args += ["--batch-size", "4", "--length-pool", "2", "--eval-every", "2", "--warmup-steps", "1"]
     args += ["--workers", "0", "--mixture", "locate=1,compose=1", "--precision", "bf16"]
     args += ["--mrope-section", "9,0,7", "--local-vision", "--loss-weighting", "example"]
-    args += ["--relation-curriculum-steps", "3"]
+    args += ["--relation-curriculum-steps", "3", "--relation-curriculum-words", "above,below"]
     from grit.toy import world
 
     before = world.BACKGROUND_STYLE
@@ -126,6 +126,7 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     # no --background: the run stays in the world the base learned to see in (tiles)
     assert config["mixture"] == {"locate": 1.0, "compose": 1.0} and config["background"] == "tiles"
     assert config["loss_weighting"] == "example" and config["relation_curriculum_steps"] == 3
+    assert config["relation_curriculum_words"] == ["above", "below"]
     # continuing a base trains its --mixture from the first step, on every scene size
     assert config["vision_stage_steps"] == 0 and config["curriculum_steps"] == 0
     saved = json.loads((out / "config.json").read_text())

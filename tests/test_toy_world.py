@@ -252,6 +252,16 @@ def test_relation_curriculum_starts_with_left_of_and_ramps_in_one_word_per_quart
     assert tasks.relations_at(375, 1000) == {"left of": 1.0, "right of": 0.5}
     assert tasks.relations_at(600, 1000) == {"left of": 1.0, "right of": 1.0, "above": 0.4}
     assert tasks.relations_at(1000, 1000) == tasks.relations_at(0, 0) == tasks.ALL_RELATIONS
+    # a base that reads left/right brings in only the vertical words, the others at full share
+    vertical = ("above", "below")
+    assert tasks.relations_at(0, 1000, vertical) == {"left of": 1.0, "right of": 1.0, "above": 1.0}
+    assert tasks.relations_at(750, 1000, vertical) == {
+        "left of": 1.0,
+        "right of": 1.0,
+        "above": 1.0,
+        "below": 0.5,
+    }
+    assert tasks.relations_at(1000, 1000, vertical) == tasks.ALL_RELATIONS
     rng = random.Random(8)
     kinds = {"box_relation": 1.0, "box_reasoning": 1.0, "spatial": 1.0, "spatial_balanced": 1.0}
     seen, words, answers = set(), [], []

@@ -97,6 +97,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="introduce the spatial relation words one at a time over these steps, 'left of' first "
         "(default 0: all four at once)",
     )
+    pre.add_argument(
+        "--relation-curriculum-words",
+        type=parse_relation_words,
+        default=None,
+        help="the words that curriculum brings in, in order, e.g. 'above,below'; the others keep an "
+        "equal share throughout (default: all four, 'left of' first)",
+    )
     pre.add_argument("--overwrite", action="store_true")
     pre.add_argument(
         "--resume", action="store_true", help="continue an interrupted run in --out from its last save"
@@ -190,10 +197,23 @@ def run_pretrain(args: argparse.Namespace) -> int:
         local_vision=args.local_vision,
         loss_weighting=args.loss_weighting,
         relation_curriculum_steps=args.relation_curriculum_steps,
+        relation_curriculum_words=args.relation_curriculum_words,
     )
     path = pretrain(config, ToyModelSpec(rope_theta=args.rope_theta))
     print(f"wrote toy base model to {path}")
     return 0
+
+
+def parse_relation_words(text: str) -> list[str]:
+    from grit.toy import world
+
+    words = [word.strip() for word in text.split(",") if word.strip()]
+    unknown = [word for word in words if word not in world.RELATIONS]
+    if not words or unknown or len(set(words)) != len(words):
+        raise argparse.ArgumentTypeError(
+            f"--relation-curriculum-words {text!r}: give distinct words among {', '.join(world.RELATIONS)}"
+        )
+    return words
 
 
 def parse_mrope_section(text: str) -> tuple[int, int, int]:

@@ -78,6 +78,8 @@ class PretrainConfig:
     # Introduce the spatial relation words one at a time over these steps ("left of" first; see
     # tasks.relations_at); 0 uses all four from the start, as every shipped stage did
     relation_curriculum_steps: int = 0
+    # The words that curriculum brings in, in order; the others keep an equal share (None: all four)
+    relation_curriculum_words: list[str] | None = None
     overwrite: bool = False
     resume: bool = False  # continue an interrupted run in ``out`` from its last save
 
@@ -183,7 +185,11 @@ class TaskStream(torch.utils.data.IterableDataset):
                 at = step + k * n_workers
                 limit = max_objects_at(at, self.config.curriculum_steps, low)
                 weights = tasks.VISION_WEIGHTS if at < vision_until else self.config.mixture
-                relations = tasks.relations_at(at, self.config.relation_curriculum_steps)
+                relations = tasks.relations_at(
+                    at,
+                    self.config.relation_curriculum_steps,
+                    tuple(self.config.relation_curriculum_words or world.RELATIONS),
+                )
                 items += [
                     encode(
                         self.processor,
@@ -502,6 +508,7 @@ def _resume_state(out: Path, config: PretrainConfig, spec: ToyModelSpec) -> dict
     now = json.loads(json.dumps({"config": asdict(config), "spec": asdict(spec)}))
     saved["config"].setdefault("loss_weighting", "token")  # runs from before these options existed
     saved["config"].setdefault("relation_curriculum_steps", 0)
+    saved["config"].setdefault("relation_curriculum_words", None)
     for key in RESUME_NEUTRAL:
         saved["config"].pop(key, None)
         now["config"].pop(key, None)

@@ -904,7 +904,9 @@ DEFAULT_WEIGHTS = {
 VISION_WEIGHTS = {"locate": 0.35, "count_balanced": 0.25, "spatial_balanced": 0.25, "attribute": 0.15}
 
 
-def relations_at(step: int, curriculum_steps: int) -> dict[str, float]:
+def relations_at(
+    step: int, curriculum_steps: int, words: tuple[str, ...] = tuple(world.RELATIONS)
+) -> dict[str, float]:
     """How often spatial questions use each relation word at ``step`` of a relation curriculum.
 
     Spatial yes/no data is balanced over relation words and answers, so no single feature of the
@@ -917,13 +919,18 @@ def relations_at(step: int, curriculum_steps: int) -> dict[str, float]:
     steps (back to chance). So the first quarter is "left of" alone, and "right of", "above" and
     "below" each ramp from 0 to an equal share over one of the following quarters.
     ``curriculum_steps`` of 0 gives every word an equal share from the start.
+
+    ``words`` names the words the curriculum brings in, in order, over equal parts of it; the
+    others keep an equal share throughout (e.g. ``("above", "below")`` for a base that already
+    reads "left of" and "right of").
     """
     if curriculum_steps <= 0 or step >= curriculum_steps:
         return dict(ALL_RELATIONS)
-    quarter = curriculum_steps / 4
-    weights = {"left of": 1.0}
-    for k, relation in enumerate(("right of", "above", "below"), start=1):
-        weights[relation] = min(1.0, max(0.0, (step - k * quarter) / quarter))
+    part = curriculum_steps / len(words)
+    weights = {relation: 1.0 for relation in world.RELATIONS if relation not in words}
+    weights[words[0]] = 1.0
+    for k, relation in enumerate(words[1:], start=1):
+        weights[relation] = min(1.0, max(0.0, (step - k * part) / part))
     return {relation: weight for relation, weight in weights.items() if weight > 0}
 
 
