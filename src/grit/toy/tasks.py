@@ -605,7 +605,7 @@ def _sketch(
 
     ``revisit`` (the ``sketch_revisit`` kind) always puts a step between the list and the answer,
     and mostly one that writes a box again: one of the sketched boxes, or the box of one more
-    object. A base that met such a step in 13 % of sketches answered its GRIT chain by comparing
+    object. A base that met such a step in about one sketch in ten answered its GRIT chain by comparing
     the last two boxes it had written (the list's second and the rethink's one); the answer has
     to read the list that holds the question's objects, whatever boxes follow it.
     """
