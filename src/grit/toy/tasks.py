@@ -605,9 +605,9 @@ def _sketch(
 
     ``revisit`` (the ``sketch_revisit`` kind) always puts a step between the list and the answer,
     and mostly one that writes a box again: one of the sketched boxes, or the box of one more
-    object. A base that met such a step in about one sketch in ten answered its GRIT chain by comparing
-    the last two boxes it had written (the list's second and the rethink's one); the answer has
-    to read the list that holds the question's objects, whatever boxes follow it.
+    object. A base that met such a step in about one sketch in ten answered its GRIT chain by
+    comparing the last two boxes it had written (the list's second and the rethink's one); the
+    answer has to read the list that holds the question's objects, whatever boxes follow it.
     """
     if rng.random() < 0.5:
         full = world.sample_scene(rng, rng.randint(2, 6))
@@ -641,11 +641,12 @@ def _sketch(
         objects = rng.choice((f"some {p} (at most four)", f"up to four {p}", f"a few {p} (or none)"))
         question, answer = count_text(colour, shape), str(count)
         what = rng.choice(("write their boxes", "give the boxes", "locate every one"))
-        again = [(f"write the box of one of the {p} again", box_json(full.boxes[k])) for k in sketched[:1]]
+        again = []  # the plain sketch's counting form has no box-again step (stage 11's recipe)
         if revisit:
+            again = [
+                (f"write the box of one of the {p} again", box_json(full.boxes[k])) for k in sketched[:1]
+            ]
             again.append((f"write the boxes of the {p} that are in the picture", "[]"))
-        else:
-            again = []  # the plain sketch's stream (stage 11's recipe) stays as it was
     shown = [] if rng.random() < 0.5 else [o for k, o in enumerate(full.objects) if k not in sketched]
     picture = world.render(shown, full.scene.background)
     request = rng.choice(SKETCH_ADDITIONS if shown else SKETCH_REQUESTS).format(objects=objects)
@@ -686,7 +687,7 @@ def _revisit_step(
     if boxes and rng.random() < 0.8:
         verb, content = rng.choice(boxes)
         # a GRIT chain writes a lone box as a one-element list; half the revisits do the same
-        return verb, "[" + content + "]" if content.startswith("{") and rng.random() < 0.5 else content
+        return verb, ("[" + content + "]" if content.startswith("{") and rng.random() < 0.5 else content)
     word = rng.choice(SKETCH_WORDS)
     return rng.choice(((f"write the word {word}", word), ("repeat the question", question)))
 
