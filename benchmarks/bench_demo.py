@@ -12,8 +12,8 @@ direction with the paper's Table 3 and data-scaling result:
 - ``no-count``: GRPO-GR without the count reward;
 - ``grpo-gr`` with 200 training triplets instead of 20.
 
-Choosing a setting (learning rate, temperature, group size) by its held-out figures would be
-selecting on the evaluation set, whose seed spread is several points. ``--validation N`` also
+Choosing a setting (learning rate, temperature, group size, KL weight) by its held-out figures
+would be selecting on the evaluation set, whose seed spread is several points. ``--validation N`` also
 scores every trained model, and the base, on N questions of a separate validation set (fresh
 scenes, seed 20000, never the demo's training or held-out scenes); compare settings there and
 report the held-out table of the one chosen:
@@ -100,7 +100,7 @@ def run_demo(folder: Path, variant: str, seed: int, args: argparse.Namespace) ->
         str(args.steps),
     ]
     cmd += ["--threads", str(args.threads)]
-    for option in ("learning_rate", "temperature", "num_generations", "prompts_per_step"):
+    for option in ("learning_rate", "temperature", "num_generations", "prompts_per_step", "beta"):
         value = getattr(args, option)
         if value is not None:
             cmd += ["--" + option.replace("_", "-"), str(value)]
@@ -181,6 +181,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--prompts-per-step", type=int, default=None, help="prompts per step (default: the demo's)"
+    )
+    parser.add_argument(
+        "--beta",
+        type=float,
+        default=None,
+        help="KL weight to the base (default: the demo's, the paper's 0.01)",
     )
     args = parser.parse_args()
     variants = args.variants or (list(VARIANTS) if args.ablations else ["grpo-gr"])

@@ -85,13 +85,22 @@ def test_demo_refuses_a_folder_made_with_other_settings(demo_run):
 
 @pytest.mark.parametrize(
     ("option", "value", "setting"),
-    [("--temperature", "0.9", "temperature"), ("--num-generations", "4", "num_generations")],
+    [
+        ("--temperature", "0.9", "temperature"),
+        ("--num-generations", "4", "num_generations"),
+        ("--beta", "0.04", "beta"),
+    ],
 )
 def test_demo_cli_passes_the_rollout_settings_into_its_settings(demo_run, option, value, setting):
     out, _ = demo_run
     args = ["demo", "--out", str(out), "--n-eval", "10", "--steps", str(CI_STEPS), option, value]
     with pytest.raises(ValueError, match=rf"\({setting} differ\)"):
         main(args)
+
+
+def test_demo_refuses_a_negative_kl_weight():
+    with pytest.raises(ValueError, match="beta"):
+        DemoConfig(beta=-0.01)
 
 
 def test_demo_refuses_a_group_of_one():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-# The rollout settings where the demo departs from the paper: (DemoConfig field, type, help).
-ROLLOUT_OPTIONS = (
+# The GRPO settings a user may vary, beside the learning rate: (DemoConfig field, type, help).
+GRPO_OPTIONS = (
     ("max_completion_length", int, "new tokens per GRPO-GR rollout (default {default}; the paper's is 1000)"),
     (
         "temperature",
@@ -14,6 +14,7 @@ ROLLOUT_OPTIONS = (
     ),
     ("num_generations", int, "completions per prompt, GRPO's group (default {default}; the paper's is 4)"),
     ("prompts_per_step", int, "training prompts per GRPO-GR step (default {default})"),
+    ("beta", float, "weight of the KL penalty to the base (default {default}, the paper's)"),
 )
 
 
@@ -50,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="grpo-gr (paper), no-count, or answer-only (plain GRPO)",
     )
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    for field, kind, text in ROLLOUT_OPTIONS:
+    for field, kind, text in GRPO_OPTIONS:
         default = getattr(defaults, field)
         parser.add_argument(
             "--" + field.replace("_", "-"), type=kind, default=default, help=text.format(default=default)
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             n_eval=args.n_eval,
             reward_mode=args.reward_mode,
             learning_rate=args.learning_rate,
-            **{field: getattr(args, field) for field, _, _ in ROLLOUT_OPTIONS},
+            **{field: getattr(args, field) for field, _, _ in GRPO_OPTIONS},
             threads=args.threads,
         )
     )

@@ -59,6 +59,8 @@ class DemoConfig:
         if self.num_generations < 2 or self.prompts_per_step < 1:
             # a group of one has no spread, so GRPO's advantage would be zero on every step
             raise ValueError("num_generations must be at least 2 and prompts_per_step at least 1")
+        if self.beta < 0:
+            raise ValueError(f"beta (the KL weight) must be at least 0, got {self.beta}")
 
 
 def _log(message: str) -> None:
