@@ -186,7 +186,7 @@ def main() -> None:
         "--beta",
         type=float,
         default=None,
-        help="KL weight to the base (default: the demo's, the paper's 0.01)",
+        help="KL weight to the base (default: the demo's)",
     )
     args = parser.parse_args()
     variants = args.variants or (list(VARIANTS) if args.ablations else ["grpo-gr"])

@@ -88,7 +88,7 @@ def test_demo_refuses_a_folder_made_with_other_settings(demo_run):
     [
         ("--temperature", "0.9", "temperature"),
         ("--num-generations", "4", "num_generations"),
-        ("--beta", "0.04", "beta"),
+        ("--beta", "0.01", "beta"),
     ],
 )
 def test_demo_cli_passes_the_rollout_settings_into_its_settings(demo_run, option, value, setting):

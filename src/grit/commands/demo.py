@@ -14,7 +14,7 @@ GRPO_OPTIONS = (
     ),
     ("num_generations", int, "completions per prompt, GRPO's group (default {default}; the paper's is 4)"),
     ("prompts_per_step", int, "training prompts per GRPO-GR step (default {default})"),
-    ("beta", float, "weight of the KL penalty to the base (default {default}, the paper's)"),
+    ("beta", float, "weight of the KL penalty to the base (default {default}; the paper's is 0.01)"),
 )
 
 
