@@ -13,8 +13,8 @@ direction with the paper's Table 3 and data-scaling result:
 - ``grpo-gr`` with 200 training triplets instead of 20.
 
 Choosing a setting (learning rate, temperature, group size, KL weight) by its held-out figures
-would be selecting on the evaluation set, whose seed spread is several points. ``--validation N`` also
-scores every trained model, and the base, on N questions of a separate validation set (fresh
+would be selecting on the evaluation set, whose seed spread is several points. ``--validation N``
+also scores every trained model, and the base, on N questions of a separate validation set (fresh
 scenes, seed 20000, never the demo's training or held-out scenes); compare settings there and
 report the held-out table of the one chosen:
 
@@ -38,6 +38,14 @@ VARIANTS = {
     "no-count": {"reward_mode": "no-count", "n_train": 20},
     "grpo-gr-200": {"reward_mode": "grpo-gr", "n_train": 200},
 }
+# ``grit demo`` settings passed through when given: (option, type, help)
+DEMO_OPTIONS = (
+    ("learning_rate", float, "GRPO-GR learning rate"),
+    ("temperature", float, "rollout temperature"),
+    ("num_generations", int, "completions per prompt"),
+    ("prompts_per_step", int, "prompts per step"),
+    ("beta", float, "KL weight to the base"),
+)
 METRICS = (("acc", "ACC"), ("grounded_rate", "grounded"), ("giou", "GIoU"))
 VALIDATION_SEED = 20_000  # the demo draws training scenes from its seed and held-out ones from 10000 + seed
 
@@ -100,7 +108,7 @@ def run_demo(folder: Path, variant: str, seed: int, args: argparse.Namespace) ->
         str(args.steps),
     ]
     cmd += ["--threads", str(args.threads)]
-    for option in ("learning_rate", "temperature", "num_generations", "prompts_per_step", "beta"):
+    for option, _, _ in DEMO_OPTIONS:
         value = getattr(args, option)
         if value is not None:
             cmd += ["--" + option.replace("_", "-"), str(value)]
@@ -170,24 +178,10 @@ def main() -> None:
         metavar="N",
         help="also score the base and every trained model on N validation questions (seed 20000)",
     )
-    parser.add_argument(
-        "--learning-rate", type=float, default=None, help="GRPO-GR learning rate (default: the demo's)"
-    )
-    parser.add_argument(
-        "--temperature", type=float, default=None, help="rollout temperature (default: the demo's)"
-    )
-    parser.add_argument(
-        "--num-generations", type=int, default=None, help="completions per prompt (default: the demo's)"
-    )
-    parser.add_argument(
-        "--prompts-per-step", type=int, default=None, help="prompts per step (default: the demo's)"
-    )
-    parser.add_argument(
-        "--beta",
-        type=float,
-        default=None,
-        help="KL weight to the base (default: the demo's)",
-    )
+    for option, kind, text in DEMO_OPTIONS:
+        parser.add_argument(
+            "--" + option.replace("_", "-"), type=kind, default=None, help=f"{text} (default: the demo's)"
+        )
     args = parser.parse_args()
     variants = args.variants or (list(VARIANTS) if args.ablations else ["grpo-gr"])
     out = Path(args.out)
