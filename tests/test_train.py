@@ -83,6 +83,7 @@ def test_paper_defaults_and_yaml_with_cli_override(tmp_path):
         (["--data_policy", "drop"], "data_policy"),
         (["--judge", "gpt"], "judge"),
         (["--min_pixels", "5000", "--max_pixels", "100"], "min_pixels"),
+        (["--progress_style", "quiet"], "progress_style"),
     ],
 )
 def test_bad_config_fails_naming_the_field(flags, field, tmp_path, capsys):
@@ -158,6 +159,25 @@ def test_train_end_to_end(family, tiny_model_dir, toy_data, tmp_path):
     assert len(lines) >= 2
     assert {"completion", "rewards", "checks", "boxes", "gt_boxes"} <= set(lines[0])
     assert (out / "rollouts" / lines[0]["image"]).exists()
+
+
+def test_compact_progress_shows_the_figures_on_the_bar_and_prints_no_log_dicts(
+    tiny_model_dir, toy_data, tmp_path, capsys
+):
+    full, compact = tmp_path / "full", tmp_path / "compact"
+    assert main(_args(tiny_model_dir("qwen2_5_vl"), toy_data, full, "--disable_tqdm", "false")) == 0
+    printed = capsys.readouterr()
+    assert "'rewards/format_reward/mean'" in printed.out + printed.err  # transformers' default
+
+    args = _args(tiny_model_dir("qwen2_5_vl"), toy_data, compact, "--disable_tqdm", "false")
+    assert main([*args, "--progress_style", "compact"]) == 0
+    printed = capsys.readouterr()
+    assert "rewards/format_reward/mean" not in printed.out + printed.err
+    assert "grounded=" in printed.err and "reward=" in printed.err and "2/2" in printed.err
+    # the log file keeps every entry either way
+    logs = [json.loads(line) for line in (compact / "metrics.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in logs if "loss" in e] == [1, 2]
+    assert "rewards/format_reward/mean" in logs[0]
 
 
 @pytest.mark.slow

@@ -146,6 +146,7 @@ def train(config: DemoConfig, model: str, data: Path, out: Path) -> dict[str, An
             report_to="none",
             seed=config.seed,
             disable_tqdm=not config.progress,
+            progress_style="compact",
             **REWARD_MODES[config.reward_mode],
         )
         run_training(train_config)

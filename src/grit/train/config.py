@@ -17,6 +17,7 @@ from grit.prompts import SUFFIXES
 from grit.rewards import PRESETS
 
 DATA_POLICIES = ("error", "skip")
+PROGRESS_STYLES = ("full", "compact")
 
 
 @dataclass
@@ -125,6 +126,14 @@ class GritTrainConfig(GRPOConfig):
     stop_at_answer: bool = field(
         default=True, metadata={"help": "Stop generating at '</answer>' (the paper's stop string)."}
     )
+    progress_style: str = field(
+        default="full",
+        metadata={
+            "help": "full: print every log entry under the progress bar (transformers' default); "
+            "compact: show reward, grounded rate and KL on the bar and print nothing per step "
+            "(every entry still goes to metrics.jsonl)."
+        },
+    )
 
     # ---- outputs -----------------------------------------------------------------------------
     resume: bool = field(
@@ -185,6 +194,7 @@ def validate_grit_fields(config: GritTrainConfig) -> None:
         "data_policy": (config.data_policy, DATA_POLICIES),
         "prompt_mode": (config.prompt_mode, tuple(SUFFIXES)),
         "judge": (config.judge, JUDGE_KINDS),
+        "progress_style": (config.progress_style, PROGRESS_STYLES),
     }
     for name, (value, allowed) in checks.items():
         if value not in allowed:

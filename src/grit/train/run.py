@@ -113,7 +113,7 @@ def build_trainer(config: GritTrainConfig, reward_funcs: list[Any] | None = None
     from grit.train.model import load_model, load_processor, lora_config
     from grit.train.rewards import reward_functions
     from grit.train.rollouts import RolloutWriter
-    from grit.train.trainer import GritGRPOTrainer, JsonlMetricsCallback
+    from grit.train.trainer import GritGRPOTrainer, JsonlMetricsCallback, use_compact_progress
 
     resume_from = resolve_output_dir(config.output_dir, config.resume, config.overwrite_output_dir)
     dataset = load_training_data(config)
@@ -142,6 +142,8 @@ def build_trainer(config: GritTrainConfig, reward_funcs: list[Any] | None = None
         rollout_log_steps=config.rollout_log_steps,
         rollout_log_count=config.rollout_log_count,
     )
+    if config.progress_style == "compact":
+        use_compact_progress(trainer)
     return BuiltTrainer(trainer, processor, resume_from)
 
 

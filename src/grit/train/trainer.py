@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from trl import GRPOTrainer
 
 from grit.train.rollouts import RolloutWriter, grounding_stats
@@ -160,3 +161,33 @@ class JsonlMetricsCallback(TrainerCallback):
         entry = {"step": state.global_step, "epoch": state.epoch, **logs}
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(entry, default=float) + "\n")
+
+
+class CompactProgressCallback(ProgressCallback):
+    """The training bar with the figures a GRPO-GR run is watched by as its postfix.
+
+    transformers prints every log entry under the bar; with ``logging_steps=1`` that is a
+    40-key dict per step, which buries the bar. The entries are all in ``metrics.jsonl``.
+    """
+
+    SHOWN = (("reward", "reward"), ("grit/grounded_rate", "grounded"), ("kl", "kl"))
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not (state.is_world_process_zero and self.training_bar is not None and logs):
+            return
+        shown = {
+            name: f"{logs[key]:.3f}" for key, name in self.SHOWN if isinstance(logs.get(key), int | float)
+        }
+        if shown:
+            self.training_bar.set_postfix(shown)
+
+
+def use_compact_progress(trainer: Any) -> None:
+    """Swap transformers' progress display (bar or printer) for ``CompactProgressCallback``.
+
+    Without a bar (``disable_tqdm``) nothing is shown per step; the log file still has every entry.
+    """
+    had_bar = trainer.pop_callback(ProgressCallback) is not None
+    trainer.pop_callback(PrinterCallback)
+    if had_bar:
+        trainer.add_callback(CompactProgressCallback())
