@@ -166,6 +166,9 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert 0 <= skills["box_reasoning"]["named_relation_accuracy"] <= 1
     assert 0 <= skills["locate_all_1_to_6_objects"]["right_number_of_boxes"] <= 1
     assert skills["binding_two_objects"]["n"] == 4 and skills["binding_two_objects"]["chance"] == 0.5
+    ordered = skills["question_objects"]
+    assert ordered["n"] == 4
+    assert ordered["in_question_order"] + ordered["in_swapped_order"] <= ordered["both_objects_boxed"] <= 1
     assert (
         0 <= skills["vision_attributes"]["colour_readout"] <= 1
         and skills["vision_attributes"]["n_objects"] > 100
