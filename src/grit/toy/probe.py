@@ -275,7 +275,7 @@ def probe_question_objects(model, processor, n: int, seed: int) -> dict[str, Any
     for k in range(n):
         scene, q = world.spatial_question(rng, k % 2 == 0)
         tag = rng.choice(tasks.TAG_NAMES)
-        step = tasks._step_phrase(rng, rng.choice(tasks.GROUNDING_VERBS), tag, last=True, late=True)
+        step = tasks.step_phrase(rng, rng.choice(tasks.GROUNDING_VERBS), tag, last=True, late=True)
         prompts.append(f"\nQuestion: {q['question']} First, {step}.\n")
         images.append(scene.image)
         truth.append([scene.boxes[i] for i in q["about"]])

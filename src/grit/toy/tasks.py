@@ -217,7 +217,7 @@ def _question(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
 # ---------------------------------------------------------------- tag-following compositions
 
 
-def _step_phrase(rng: random.Random, verb: str, tag: str, last: bool, late: bool = False) -> str:
+def step_phrase(rng: random.Random, verb: str, tag: str, last: bool, late: bool = False) -> str:
     """One step's instruction. ``late`` also allows the step's content to be said after its tags.
 
     Early bases only met "<verb> between <A> and </A>", so they tied each verb to the *next* tag
@@ -307,7 +307,7 @@ def _compose(rng: random.Random, scene: ToyScene) -> tuple[str, str]:
     sentences, contents = [], []
     for k, (skill, tag) in enumerate(zip(plan, tags, strict=True)):
         verb, content = _skill(rng, skill, scene, question)
-        step = _step_phrase(rng, verb, tag, last=k == n_steps - 1)
+        step = step_phrase(rng, verb, tag, last=k == n_steps - 1)
         if k == 0:
             sentences.append("First, " + step)
         elif k == n_steps - 1 and rng.random() < 0.5:
@@ -373,7 +373,7 @@ def _compose_grounding(rng: random.Random, scene: ToyScene) -> tuple[str, str] |
             verb, content = rng.choice(GROUNDING_VERBS), boxes_json([scene.boxes[i] for i in indices])
         else:
             verb, content = _skill(rng, skill, scene, (question, ""))
-        step = _step_phrase(rng, verb, tag, last=k == n_steps - 1, late=True)
+        step = step_phrase(rng, verb, tag, last=k == n_steps - 1, late=True)
         sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
         contents.append(f"<{tag}> {content} </{tag}>")
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
@@ -562,7 +562,7 @@ def _tagged_steps(rng: random.Random, steps: list[tuple[str, str]]) -> tuple[str
     tags = rng.sample(TAG_NAMES, len(steps))
     sentences, contents = [], []
     for k, ((verb, content), tag) in enumerate(zip(steps, tags, strict=True)):
-        step = _step_phrase(rng, verb, tag, last=k == len(steps) - 1, late=True)
+        step = step_phrase(rng, verb, tag, last=k == len(steps) - 1, late=True)
         sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
         contents.append(f"<{tag}> {content} </{tag}>")
     return ". ".join(sentences) + ".", contents
