@@ -32,20 +32,16 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grit.commands.demo import GRPO_OPTIONS
+
 VARIANTS = {
     "grpo-gr": {"reward_mode": "grpo-gr", "n_train": 20},
     "answer-only": {"reward_mode": "answer-only", "n_train": 20},
     "no-count": {"reward_mode": "no-count", "n_train": 20},
     "grpo-gr-200": {"reward_mode": "grpo-gr", "n_train": 200},
 }
-# ``grit demo`` settings passed through when given: (option, type, help)
-DEMO_OPTIONS = (
-    ("learning_rate", float, "GRPO-GR learning rate"),
-    ("temperature", float, "rollout temperature"),
-    ("num_generations", int, "completions per prompt"),
-    ("prompts_per_step", int, "prompts per step"),
-    ("beta", float, "KL weight to the base"),
-)
+# ``grit demo`` settings passed through when given: (option, type, help), from the command's own table
+DEMO_OPTIONS = (("learning_rate", float, "GRPO-GR learning rate (default {default})"), *GRPO_OPTIONS)
 METRICS = (("acc", "ACC"), ("grounded_rate", "grounded"), ("giou", "GIoU"))
 VALIDATION_SEED = 20_000  # the demo draws training scenes from its seed and held-out ones from 10000 + seed
 
@@ -178,10 +174,12 @@ def main() -> None:
         metavar="N",
         help="also score the base and every trained model on N validation questions (seed 20000)",
     )
+    from grit.toy.demo import DemoConfig
+
+    defaults = DemoConfig()
     for option, kind, text in DEMO_OPTIONS:
-        parser.add_argument(
-            "--" + option.replace("_", "-"), type=kind, default=None, help=f"{text} (default: the demo's)"
-        )
+        help_text = text.format(default=getattr(defaults, option))
+        parser.add_argument("--" + option.replace("_", "-"), type=kind, default=None, help=help_text)
     args = parser.parse_args()
     variants = args.variants or (list(VARIANTS) if args.ablations else ["grpo-gr"])
     out = Path(args.out)
