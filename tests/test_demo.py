@@ -64,6 +64,10 @@ def test_reduced_demo_writes_every_artifact(demo_run):
     assert set(saved["before"]) == set(saved["after"]) == {"toy_count", "toy_spatial", "overall"}
     assert saved["after"]["overall"]["n"] == 10
     assert saved["reading"].startswith("After GRPO-GR on 20 training triplets")
+    paired = saved["comparison"]["overall"]["acc_paired"]
+    assert paired["n"] == 10 and paired["diff"] == pytest.approx(paired["b"] - paired["a"])
+    assert paired["b"] == pytest.approx(saved["after"]["overall"]["acc"])
+    assert f"over {paired['n']} paired questions" in saved["reading"]
     assert "before · overall" in (out / "report.html").read_text()
     rows = [json.loads(line) for line in (out / "data/train.jsonl").read_text().splitlines()]
     assert sorted(r["dataset"] for r in rows) == ["toy_count"] * 10 + ["toy_spatial"] * 10

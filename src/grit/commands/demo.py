@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--n-train", type=int, default=defaults.n_train, help="training triplets (default 20)"
     )
     parser.add_argument(
-        "--n-eval", type=int, default=defaults.n_eval, help="held-out questions (default 100)"
+        "--n-eval", type=int, default=defaults.n_eval, help="held-out questions (default 500)"
     )
     parser.add_argument(
         "--reward-mode",
