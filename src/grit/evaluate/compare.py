@@ -141,7 +141,8 @@ def format_paired(table: Mapping[str, Mapping[str, Any]], label_a: str = "A", la
 
 
 def describe_change(cell: Mapping[str, Any] | None) -> str:
-    """' (+8 ± 3 points over 300 paired questions, 95 %)' for a reading line; '' without a paired cell."""
+    """' (+8 ± 5 points, 95 % interval over 500 paired questions)' for a reading line; '' without a
+    paired cell or with a single question (no standard error)."""
     if not cell or cell.get("stderr") is None:
         return ""
     return f" ({100 * cell['diff']:+.0f} ± {100 * Z95 * cell['stderr']:.0f} points, 95 % interval over {cell['n']} paired questions)"
