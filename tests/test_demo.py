@@ -68,7 +68,8 @@ def test_reduced_demo_writes_every_artifact(demo_run):
     assert paired["n"] == 10 and paired["diff"] == pytest.approx(paired["b"] - paired["a"])
     assert paired["b"] == pytest.approx(saved["after"]["overall"]["acc"])
     assert f"over {paired['n']} paired questions" in saved["reading"]
-    assert "before · overall" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "before · overall" in page and "paired questions" in page
     rows = [json.loads(line) for line in (out / "data/train.jsonl").read_text().splitlines()]
     assert sorted(r["dataset"] for r in rows) == ["toy_count"] * 10 + ["toy_spatial"] * 10
 

@@ -94,6 +94,13 @@ def test_render_report_without_images_or_metrics():
     assert "image unavailable" in page and "judge failed" in page and "<img src=x" not in page
 
 
+def test_render_report_summary_is_shown_escaped():
+    rows = [{"id": "a", "dataset": "d", "completion": "<answer> 1 </answer>", "score": 1.0, "iou": None}]
+    page = render_report(rows, {}, summary="accuracy from 40% to 48% " + XSS)
+    assert '<p class="summary">accuracy from 40% to 48% ' in page and "<img src=x" not in page
+    assert 'class="summary"' not in render_report(rows, {})
+
+
 def test_report_in_headless_chromium(report_dir, tmp_path):
     chromium = _chromium()
     required = bool(os.environ.get("GRIT_REQUIRE_BROWSER"))

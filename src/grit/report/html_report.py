@@ -86,7 +86,7 @@ th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th:first-child,td:f
 .card[hidden]{display:none}.card img{max-width:448px;image-rendering:auto;border:1px solid #eee}
 .chain{white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,monospace;font-size:12.5px;background:#f6f6f6;padding:6px;border-radius:4px;max-height:360px;overflow:auto}
 mark.box{border:2px solid;border-radius:3px;padding:0 2px;color:inherit}mark.box sup{font-weight:bold}
-.tag{color:#777;font-weight:bold}.meta{color:#555}.right{color:#087a2c}.wrong{color:#b00020}.fail{color:#a36a00}
+.tag{color:#777;font-weight:bold}.meta{color:#555}.summary{font-size:1.05em}.right{color:#087a2c}.wrong{color:#b00020}.fail{color:#a36a00}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:4px 0}dt{color:#666}dd{margin:0;word-break:break-word}
 .noimg{width:160px;height:120px;display:flex;align-items:center;justify-content:center;background:#eee;color:#777}
 """
@@ -200,8 +200,10 @@ def render_report(
     image_for: Callable[[Mapping[str, Any]], Any] | None = None,
     max_samples: int | None = 500,
     title: str = "grit evaluation",
+    summary: str | None = None,
 ) -> str:
-    """The report page as a string (see the module docstring)."""
+    """The report page as a string (see the module docstring); ``summary``: a sentence shown under
+    the title (the demo's reading of its before/after table)."""
     table = metrics.get("metrics", metrics)
     shown = list(records) if max_samples is None else list(records)[:max_samples]
     cards = []
@@ -214,6 +216,7 @@ def render_report(
     csp = f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'"
     settings = metrics.get("settings") or {}
     more = f" (first {len(shown)} of {len(records)})" if len(shown) < len(records) else ""
+    lead = f'<p class="summary">{_e(summary)}</p>' if summary else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -221,7 +224,7 @@ def render_report(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{_e(title)}</h1>"
+        f"<h1>{_e(title)}</h1>{lead}"
         f'<p class="meta">model: {_e(settings.get("model"))} · prompt: {_e(settings.get("prompt_mode"))} · '
         f"judge: {_e(json.dumps(settings.get('judge')))}</p>"
         f"{_metrics_table(table, metrics.get('cross_modal'))}"
@@ -245,6 +248,7 @@ def write_report(
     image_for: Callable[[Mapping[str, Any]], Any] | None = None,
     max_samples: int | None = 500,
     title: str = "grit evaluation",
+    summary: str | None = None,
 ) -> Path:
     """Write ``out_dir/report.html`` (records and metrics default to the files in ``out_dir``)."""
     from grit.evaluate.predictions import METRICS, PREDICTIONS, REPORT, read_predictions
@@ -257,7 +261,7 @@ def write_report(
         metrics = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"metrics": {}}
     if image_for is None:
         image_for = _image_from_path
-    page = render_report(records, metrics, image_for, max_samples, title)
+    page = render_report(records, metrics, image_for, max_samples, title, summary)
     target = out / REPORT
     tmp = target.with_name(REPORT + ".tmp")
     tmp.write_text(page, encoding="utf-8")

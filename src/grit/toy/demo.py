@@ -221,8 +221,11 @@ def before_after_table(before: dict[str, Any], after: dict[str, Any]) -> str:
     return align_table(["held-out metric", "before", "after", "change"], rows)
 
 
-def write_demo_report(out: Path, before: dict[str, Any], after: dict[str, Any], after_dir: Path) -> Path:
-    """``DIR/report.html``: before/after metrics on top, then every held-out chain after training."""
+def write_demo_report(
+    out: Path, before: dict[str, Any], after: dict[str, Any], after_dir: Path, summary: str | None = None
+) -> Path:
+    """``DIR/report.html``: the reading and before/after metrics on top, then every held-out chain
+    after training."""
     from grit.evaluate.predictions import PREDICTIONS, read_predictions
     from grit.report import write_report
 
@@ -234,6 +237,7 @@ def write_demo_report(out: Path, before: dict[str, Any], after: dict[str, Any], 
         metrics={"metrics": table, "settings": settings},
         max_samples=None,
         title="grit demo: the toy base after GRPO-GR (held-out chains)",
+        summary=summary,
     )
 
 
@@ -321,7 +325,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         "peak_rss_mb": _peak_rss_mb(),
     }
     write_json_atomic(out / "metrics.json", result)
-    write_demo_report(out, before, after, out / "after")
+    write_demo_report(out, before, after, out / "after", result["reading"])
     print(before_after_table(before, after))
     print(result["reading"])
     _log(f"wrote {out / 'metrics.json'} and {out / 'report.html'} in {result['seconds']['total']:.0f} s")
