@@ -57,9 +57,9 @@ Z95 = 1.959964  # two-sided 95 % normal quantile
 
 def load_scored_rows(run_dir: str | Path) -> dict[str, dict[str, Any]] | None:
     """``{row id: record}`` of an evaluation's scored rows, or None without a predictions.jsonl."""
-    from grit.evaluate.predictions import read_predictions
+    from grit.evaluate.predictions import PREDICTIONS, read_predictions
 
-    path = Path(run_dir) / "predictions.jsonl"
+    path = Path(run_dir) / PREDICTIONS
     if not path.exists():
         return None
     return {
@@ -67,7 +67,8 @@ def load_scored_rows(run_dir: str | Path) -> dict[str, dict[str, Any]] | None:
     }
 
 
-def _paired(diffs: list[float], a: list[float], b: list[float]) -> dict[str, Any]:
+def _paired(a: list[float], b: list[float]) -> dict[str, Any]:
+    diffs = [y - x for x, y in zip(a, b, strict=True)]
     n = len(diffs)
     mean = sum(diffs) / n
     stderr = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1) / n) if n > 1 else None
@@ -97,7 +98,7 @@ def paired_accuracy(
             continue
         a = [float(rows_a[k]["score"]) for k in keys]
         b = [float(rows_b[k]["score"]) for k in keys]
-        out[name] = _paired([y - x for x, y in zip(a, b, strict=True)], a, b)
+        out[name] = _paired(a, b)
     return out
 
 
