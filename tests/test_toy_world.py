@@ -325,19 +325,61 @@ def test_locate_all_balanced_boxes_every_object_of_the_category_zero_to_four_equ
         assert "?" not in sample.prompt and sample.kind == "locate_all_balanced"
         boxes = _boxes_in(sample.target)
         counts[len(boxes)] += 1
-        colour = next((c for c in world.TOY_COLOURS if f" {c} " in f" {sample.prompt} "), None)
-        for box in boxes:
-            assert colour is None or _colours_in(sample.image, box) == {colour}
-        # reading order: grid rows top to bottom, left to right within a row
-        places = [((b[1] + b[3]) / 2 // world.CELL, b[0]) for b in boxes]
-        assert places == sorted(places)
+        _assert_boxes_of_the_named_colour_in_reading_order(sample, boxes)
     assert set(counts) == {0, 1, 2, 3, 4}
     assert all(60 <= n <= 140 for n in counts.values()), counts
 
 
+def _assert_boxes_of_the_named_colour_in_reading_order(sample, boxes):
+    colour = next((c for c in world.TOY_COLOURS if f" {c} " in f" {sample.prompt} "), None)
+    for box in boxes:
+        assert colour is None or _colours_in(sample.image, box) == {colour}
+    # reading order: grid rows top to bottom, left to right within a row
+    places = [((b[1] + b[3]) / 2 // world.CELL, b[0]) for b in boxes]
+    assert places == sorted(places)
+
+
+def test_counted_lists_say_the_number_first_then_give_that_many_boxes_of_the_category():
+    rng = random.Random(21)
+    counts = Counter()
+    for _ in range(400):
+        sample = tasks.sample_task(rng, {"locate_all_counted": 1.0})
+        assert "?" not in sample.prompt and sample.kind == "locate_all_counted"
+        head, boxes_text = sample.target.split(": ", 1)
+        n = int(head.split()[2])
+        boxes = _boxes_in(boxes_text)
+        assert head.startswith("There is 1 " if n == 1 else "There are ") and len(boxes) == n
+        counts[n] += 1
+        _assert_boxes_of_the_named_colour_in_reading_order(sample, boxes)
+    assert set(counts) == {0, 1, 2, 3, 4}
+
+
+def test_counted_grounding_states_the_count_before_its_boxes_and_nothing_answers_after_them():
+    rng = random.Random(22)
+    counted = 0
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"compose_grounding_counted": 1.0})
+        question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
+        bodies = _step_bodies(sample.target)
+        box_bodies = [b for b in bodies if "[" in b]
+        assert len(box_bodies) == 1
+        if question.startswith("How many"):
+            counted += 1
+            head, boxes_text = box_bodies[0].split(": ", 1)
+            assert head.startswith("There ") and int(head.split()[2]) == len(_boxes_in(boxes_text))
+            # the category is the question's: "How many red squares" -> "... red squares:"
+            noun = question.removeprefix("How many ").removesuffix(" are there?")
+            assert head.endswith(noun if len(_boxes_in(boxes_text)) != 1 else noun[:-1])
+        else:
+            assert box_bodies[0].startswith("[")
+        for body in bodies:
+            assert not _is_answer(body, sample.prompt)
+    assert counted > 100
+
+
 def test_scene_curriculum_holds_back_the_counting_scene_tasks_until_scenes_may_hold_three():
     rng = random.Random(12)
-    weights = {"locate_all_balanced": 1.0, "count_balanced": 1.0, "locate": 1.0}
+    weights = {"locate_all_balanced": 1.0, "locate_all_counted": 1.0, "count_balanced": 1.0, "locate": 1.0}
     early = {tasks.sample_task(rng, weights, max_objects=2).kind for _ in range(60)}
     assert early == {"locate"}
     later = {tasks.sample_task(rng, weights, max_objects=3).kind for _ in range(60)}
