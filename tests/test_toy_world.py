@@ -356,30 +356,30 @@ def test_counted_lists_say_the_number_first_then_give_that_many_boxes_of_the_cat
 
 def test_counted_grounding_states_the_count_before_its_boxes_and_nothing_answers_after_them():
     rng = random.Random(22)
-    counted = 0
+    counts = Counter()
     for _ in range(300):
         sample = tasks.sample_task(rng, {"compose_grounding_counted": 1.0})
         question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
+        assert question.startswith("How many") and sample.kind == "compose_grounding_counted"
         bodies = _step_bodies(sample.target)
-        box_bodies = [b for b in bodies if "[" in b]
-        assert len(box_bodies) == 1
-        if question.startswith("How many"):
-            counted += 1
-            head, boxes_text = box_bodies[0].split(": ", 1)
-            assert head.startswith("There ") and int(head.split()[2]) == len(_boxes_in(boxes_text))
-            # the category is the question's: "How many red squares" -> "... red squares:"
-            noun = question.removeprefix("How many ").removesuffix(" are there?")
-            assert head.endswith(noun if len(_boxes_in(boxes_text)) != 1 else noun[:-1])
-        else:
-            assert box_bodies[0].startswith("[")
+        (grounding,) = [b for b in bodies if b.startswith("There ")]
+        head, boxes_text = grounding.split(": ", 1)
+        boxes = _boxes_in(boxes_text)
+        assert int(head.split()[2]) == len(boxes)
+        counts[len(boxes)] += 1
+        # the category is the question's: "How many red squares" -> "... red squares:"
+        noun = question.removeprefix("How many ").removesuffix(" are there?")
+        assert head.endswith(noun if len(boxes) != 1 else noun[:-1])
+        _assert_boxes_of_the_named_colour_in_reading_order(sample, boxes)
         for body in bodies:
             assert not _is_answer(body, sample.prompt)
-    assert counted > 100
+    assert set(counts) == {0, 1, 2, 3, 4}
+    assert all(30 <= n <= 90 for n in counts.values()), counts
 
 
 def test_scene_curriculum_holds_back_the_counting_scene_tasks_until_scenes_may_hold_three():
     rng = random.Random(12)
-    weights = {"locate_all_balanced": 1.0, "locate_all_counted": 1.0, "count_balanced": 1.0, "locate": 1.0}
+    weights = {kind: 1.0 for kind in (*tasks.COUNTING_SCENE_TASKS, "count_balanced", "locate")}
     early = {tasks.sample_task(rng, weights, max_objects=2).kind for _ in range(60)}
     assert early == {"locate"}
     later = {tasks.sample_task(rng, weights, max_objects=3).kind for _ in range(60)}

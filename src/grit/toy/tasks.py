@@ -381,25 +381,22 @@ def _question_objects(rng: random.Random, scene: ToyScene) -> tuple[str, list[in
     return world.spatial_text(scene.objects[i], relation, scene.objects[j]), [i, j]
 
 
-def _counted_category(question: str) -> tuple[str | None, str | None]:
-    """The colour and shape a "How many <category> are there?" question counts."""
-    words = question.removeprefix("How many ").removesuffix(" are there?").split()
-    colour = words[0] if len(words) == 2 else None
-    shape = words[-1].removesuffix("s")
-    return colour, None if shape == "object" else shape
-
-
-def _compose_grounding(rng: random.Random, scene: ToyScene, counted: bool = False) -> tuple[str, str] | None:
+def _compose_grounding(
+    rng: random.Random,
+    scene: ToyScene,
+    grounded: tuple[str, list[int]] | None = None,
+    grounding: str | None = None,
+) -> tuple[str, str] | None:
     """A composition with one step that grounds the question's objects, and no step that answers.
 
     Referring grounding ("locate the objects this question is about") is a skill real VLMs are
     pre-trained on; it gives the base *short* box lists that stop, where listing a whole category
     ran away (the shipped stage-4 base listed 7.6 boxes per chain, 4.9 distinct). No step answers
     or counts, so the held-out composition -- boxes used on the way to an answer -- stays unseen.
-    With ``counted``, a counting question's grounding step is a counted list ("There are 2 red
-    squares: [...]", see counted_list): the number is said before the boxes, never read from them.
+    ``grounded`` fixes the question and its objects, ``grounding`` the grounding step's content
+    (default: the objects' boxes in mention order).
     """
-    grounded = _question_objects(rng, scene)
+    grounded = grounded or _question_objects(rng, scene)
     if grounded is None:
         return None
     question, indices = grounded
@@ -411,17 +408,28 @@ def _compose_grounding(rng: random.Random, scene: ToyScene, counted: bool = Fals
     sentences, contents = [], []
     for k, (skill, tag) in enumerate(zip(plan, tags, strict=True)):
         if skill == "ground":
-            verb, content = rng.choice(GROUNDING_VERBS), boxes_json([scene.boxes[i] for i in indices])
-            if counted and question.startswith("How many"):
-                content = counted_list(
-                    *_counted_category(question), reading_order([scene.boxes[i] for i in indices])
-                )
+            verb = rng.choice(GROUNDING_VERBS)
+            content = grounding if grounding is not None else boxes_json([scene.boxes[i] for i in indices])
         else:
             verb, content = _skill(rng, skill, scene, (question, ""))
         step = step_phrase(rng, verb, tag, last=k == n_steps - 1, late=True)
         sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
         contents.append(f"<{tag}> {content} </{tag}>")
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
+
+
+def _compose_grounding_counted(rng: random.Random) -> Sample:
+    """``compose_grounding`` for a counting question whose grounding step is a counted list
+    ("There are 2 red squares: [...]", see counted_list), on the counting questions' scenes (0-4 of
+    the category equally often: on random scenes most categories match no object, and a first try
+    there taught the base to say "There are 0")."""
+    while True:
+        scene, q = world.count_question(rng, rng.randint(0, 4))
+        boxes = reading_order([scene.boxes[i] for i in q["about"]])
+        grounding = counted_list(q["colour"], q["shape"], boxes)
+        made = _compose_grounding(rng, scene, (q["question"], q["about"]), grounding)
+        if made is not None:
+            return Sample(scene.image, made[0], made[1], "compose_grounding_counted")
 
 
 # ---------------------------------------------------------------- copying text from the prompt
@@ -985,6 +993,14 @@ def pick_relation(rng: random.Random, relations: dict[str, float]) -> str:
     return rng.choices(words, weights)[0]
 
 
+# Tasks on the counting questions' scenes (0-4 of a category, equally often), which draw their own.
+COUNTING_SCENE_TASKS = {
+    "locate_all_balanced": _locate_all_balanced,
+    "locate_all_counted": _locate_all_counted,
+    "compose_grounding_counted": _compose_grounding_counted,
+}
+
+
 def sample_task(
     rng: random.Random,
     weights: dict[str, float] | None = None,
@@ -999,13 +1015,11 @@ def sample_task(
     kinds, w = zip(*weights.items(), strict=True)
     while True:
         kind = rng.choices(kinds, w)[0]
-        if kind in ("count_balanced", "spatial_balanced", "locate_all_balanced", "locate_all_counted"):
+        if kind in ("count_balanced", "spatial_balanced", *COUNTING_SCENE_TASKS):
             if max_objects < 3:  # the easiest scenes come first (one object: what and where)
                 continue
-            if kind == "locate_all_balanced":  # counting scenes draw their own 1-6 objects
-                return _locate_all_balanced(rng)
-            if kind == "locate_all_counted":
-                return _locate_all_counted(rng)
+            if kind in COUNTING_SCENE_TASKS:  # counting scenes draw their own 1-6 objects
+                return COUNTING_SCENE_TASKS[kind](rng)
             return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
@@ -1049,8 +1063,8 @@ def _make(
         return rng.choice(("Describe the image.", "What objects are in the picture?")), describe(scene)
     if kind == "compose":
         return _compose(rng, scene)
-    if kind in ("compose_grounding", "compose_grounding_counted"):
-        return _compose_grounding(rng, scene, counted=kind == "compose_grounding_counted")
+    if kind == "compose_grounding":
+        return _compose_grounding(rng, scene)
     if kind in ("copy", "copy_tags"):
         return _copy(rng, tags_only=kind == "copy_tags")
     if kind == "box_reasoning":
