@@ -138,10 +138,16 @@ def _locate_all_balanced(rng: random.Random) -> Sample:
     instruction is the detection request alone, never a question, so no reply both lists boxes
     and answers from them (the held-out composition stays unseen).
     """
-    scene, q = world.count_question(rng, rng.randint(0, 4))
-    boxes = reading_order([scene.boxes[i] for i in q["about"]])
+    scene, q, boxes = _counting_scene(rng)
     p = phrase(q["colour"], q["shape"], plural=True)
     return Sample(scene.image, _locate_all_instruction(rng, p), boxes_json(boxes), "locate_all_balanced")
+
+
+def _counting_scene(rng: random.Random) -> tuple[ToyScene, dict[str, Any], list[Any]]:
+    """A counting question's scene (0-4 of the category, equally likely), the question and the
+    category's boxes in reading order."""
+    scene, q = world.count_question(rng, rng.randint(0, 4))
+    return scene, q, reading_order([scene.boxes[i] for i in q["about"]])
 
 
 def counted_list(colour: str | None, shape: str | None, boxes: list[list[int]]) -> str:
@@ -160,8 +166,7 @@ def counted_list(colour: str | None, shape: str | None, boxes: list[list[int]]) 
 
 def _locate_all_counted(rng: random.Random) -> Sample:
     """Every object of a category on a counting scene, as a counted list (see counted_list)."""
-    scene, q = world.count_question(rng, rng.randint(0, 4))
-    boxes = reading_order([scene.boxes[i] for i in q["about"]])
+    scene, q, boxes = _counting_scene(rng)
     p = phrase(q["colour"], q["shape"], plural=True)
     instruction = rng.choice(
         (
@@ -423,13 +428,11 @@ def _compose_grounding_counted(rng: random.Random) -> Sample:
     ("There are 2 red squares: [...]", see counted_list), on the counting questions' scenes (0-4 of
     the category equally often: on random scenes most categories match no object, and a first try
     there taught the base to say "There are 0")."""
-    while True:
-        scene, q = world.count_question(rng, rng.randint(0, 4))
-        boxes = reading_order([scene.boxes[i] for i in q["about"]])
-        grounding = counted_list(q["colour"], q["shape"], boxes)
-        made = _compose_grounding(rng, scene, (q["question"], q["about"]), grounding)
-        if made is not None:
-            return Sample(scene.image, made[0], made[1], "compose_grounding_counted")
+    scene, q, boxes = _counting_scene(rng)
+    grounding = counted_list(q["colour"], q["shape"], boxes)
+    made = _compose_grounding(rng, scene, (q["question"], q["about"]), grounding)
+    assert made is not None  # only a spatial question without two nameable objects gives None
+    return Sample(scene.image, made[0], made[1], "compose_grounding_counted")
 
 
 # ---------------------------------------------------------------- copying text from the prompt
