@@ -719,3 +719,53 @@ def test_option_logprobs_match_a_full_forward_of_each_padded_sequence():
     # an option that would merge with the end of the reply cannot be scored as a continuation
     with pytest.raises(ValueError, match="tokenised differently"):
         probe.option_logprobs(model, processor, prompts[:1], [scenes[0].image], ["<answer> y"], ["es"])
+
+
+def _labelled_in(text):
+    return [
+        (m.group(1), json.loads(m.group(2)))
+        for m in re.finditer(r'\{"label": "([a-z ]+)", "bbox_2d": (\[[^\]]*\])\}', text)
+    ]
+
+
+def _assert_each_box_holds_its_label(sample, labelled):
+    for label, box in labelled:
+        colour, shape = label.split()
+        assert _colours_in(sample.image, box) == {colour}
+        assert shape in world.TOY_SHAPES
+
+
+def test_labelled_locating_names_each_object_before_its_box_in_the_order_asked():
+    rng = random.Random(23)
+    seen = Counter()
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"locate_labelled": 1.0}, min_objects=2)
+        labelled = _labelled_in(sample.target)
+        named = re.findall(r"the ([a-z]+ [a-z]+)(?:,| and| in|\.|$)", sample.prompt)
+        assert [label for label, _ in labelled] == named[: len(labelled)] and len(labelled) in (2, 3)
+        assert sample.target.count("bbox_2d") == len(labelled) and "?" not in sample.prompt
+        _assert_each_box_holds_its_label(sample, labelled)
+        seen[len(labelled)] += 1
+    assert set(seen) == {2, 3}
+
+
+def test_labelled_grounding_names_the_question_objects_in_its_order_and_answers_nothing():
+    rng = random.Random(24)
+    kinds = Counter()
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"compose_grounding_labelled": 1.0}, min_objects=2)
+        question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
+        bodies = _step_bodies(sample.target)
+        (grounding,) = [b for b in bodies if b.startswith("[")]
+        labelled = _labelled_in(grounding)
+        assert grounding.count("bbox_2d") == len(labelled)
+        _assert_each_box_holds_its_label(sample, labelled)
+        if question.startswith("Is the "):  # spatial: the two named objects, in the question's order
+            kinds["spatial"] += 1
+            named = re.findall(r"the ([a-z]+ [a-z]+)", question)
+            assert [label for label, _ in labelled] == named
+        else:
+            kinds["count"] += 1
+        for body in bodies:
+            assert not _is_answer(body, sample.prompt)
+    assert kinds["spatial"] > 50 and kinds["count"] > 50

@@ -45,6 +45,7 @@ TASK_KINDS = (
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
     "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word", "dialogue", "dialogue_tagged",
     "locate_all_balanced", "sketch", "sketch_revisit", "locate_all_counted", "compose_grounding_counted",
+    "compose_grounding_labelled", "locate_labelled",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -72,6 +73,21 @@ def box_json(box: list[int]) -> str:
 
 def boxes_json(boxes: list[list[int]]) -> str:
     return "[" + ", ".join(box_json(b) for b in boxes) + "]"
+
+
+def labelled_boxes_json(scene: ToyScene, indices: list[int]) -> str:
+    """Objects' boxes, each after its name: ``[{"label": "red square", "bbox_2d": [...]}, ...]``.
+
+    Qwen2.5-VL's grounding replies carry a label per box. Written before the box, the name is the
+    query the box is decoded from, and a reader knows which box is which: unlabelled, the stage-12
+    base boxes a spatial question's two objects swapped as often as in order (docs/demo.md, "What
+    bounds the gain").
+    """
+    items = []
+    for i in indices:
+        obj = scene.objects[i]
+        items.append(f'{{"label": "{phrase(obj.colour, obj.shape)}", ' + box_json(scene.boxes[i])[1:])
+    return "[" + ", ".join(items) + "]"
 
 
 def article(word: str) -> str:
@@ -421,6 +437,33 @@ def _compose_grounding(
         sentences.append(("First, " if k == 0 else rng.choice(("Then, ", "Next, ", "Finally, "))) + step)
         contents.append(f"<{tag}> {content} </{tag}>")
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
+
+
+def _compose_grounding_labelled(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """``compose_grounding`` whose grounding step names each object before its box
+    (see labelled_boxes_json), in the question's order."""
+    grounded = _question_objects(rng, scene)
+    if grounded is None:
+        return None
+    return _compose_grounding(rng, scene, grounded, labelled_boxes_json(scene, grounded[1]))
+
+
+def _locate_labelled(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """Two or three named objects located in the order named, each box after its name."""
+    named = world.unique_kinds(scene)
+    if len(named) < 2:
+        return None
+    indices = rng.sample(named, min(len(named), rng.choice((2, 2, 3))))
+    names = [phrase(scene.objects[i].colour, scene.objects[i].shape) for i in indices]
+    listed = ", ".join(f"the {n}" for n in names[:-1]) + f" and the {names[-1]}"
+    instruction = rng.choice(
+        (
+            f"Locate {listed}, in that order, and output their bbox coordinates in JSON with labels.",
+            f"Give the boxes of {listed}, each with its label.",
+            f"Find {listed}. Output each one's label and bbox_2d in JSON.",
+        )
+    )
+    return instruction, labelled_boxes_json(scene, indices)
 
 
 def _compose_grounding_counted(rng: random.Random) -> Sample:
@@ -1068,6 +1111,10 @@ def _make(
         return _compose(rng, scene)
     if kind == "compose_grounding":
         return _compose_grounding(rng, scene)
+    if kind == "compose_grounding_labelled":
+        return _compose_grounding_labelled(rng, scene)
+    if kind == "locate_labelled":
+        return _locate_labelled(rng, scene)
     if kind in ("copy", "copy_tags"):
         return _copy(rng, tags_only=kind == "copy_tags")
     if kind == "box_reasoning":
