@@ -67,8 +67,10 @@ class Sample:
     reply_context: str = ""
 
 
-def box_json(box: list[int]) -> str:
-    return '{"bbox_2d": [' + ", ".join(str(int(v)) for v in box) + "]}"
+def box_json(box: list[int], label: str | None = None) -> str:
+    """``{"bbox_2d": [...]}``, or ``{"label": ..., "bbox_2d": [...]}`` with the name first."""
+    named = f'"label": "{label}", ' if label is not None else ""
+    return "{" + named + '"bbox_2d": [' + ", ".join(str(int(v)) for v in box) + "]}"
 
 
 def boxes_json(boxes: list[list[int]]) -> str:
@@ -83,10 +85,8 @@ def labelled_boxes_json(scene: ToyScene, indices: list[int]) -> str:
     base boxes a spatial question's two objects swapped as often as in order (docs/demo.md, "What
     bounds the gain").
     """
-    items = []
-    for i in indices:
-        obj = scene.objects[i]
-        items.append(f'{{"label": "{phrase(obj.colour, obj.shape)}", ' + box_json(scene.boxes[i])[1:])
+    objects = scene.objects
+    items = [box_json(scene.boxes[i], phrase(objects[i].colour, objects[i].shape)) for i in indices]
     return "[" + ", ".join(items) + "]"
 
 
