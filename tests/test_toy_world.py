@@ -769,3 +769,16 @@ def test_labelled_grounding_names_the_question_objects_in_its_order_and_answers_
         for body in bodies:
             assert not _is_answer(body, sample.prompt)
     assert kinds["spatial"] > 50 and kinds["count"] > 50
+
+
+def test_spatial_labelled_grounding_labels_only_spatial_questions_two_objects():
+    rng = random.Random(25)
+    for _ in range(200):
+        sample = tasks.sample_task(rng, {"compose_grounding_labelled_spatial": 1.0}, min_objects=2)
+        assert sample.kind == "compose_grounding_labelled_spatial"
+        question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
+        assert question.startswith("Is the ")
+        (grounding,) = [b for b in _step_bodies(sample.target) if b.startswith("[")]
+        labelled = _labelled_in(grounding)
+        assert [label for label, _ in labelled] == re.findall(r"the ([a-z]+ [a-z]+)", question)
+        _assert_each_box_holds_its_label(sample, labelled)

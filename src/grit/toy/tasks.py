@@ -45,7 +45,7 @@ TASK_KINDS = (
     "describe", "compose", "compose_grounding", "copy", "copy_tags", "box_reasoning", "box_relation",
     "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word", "dialogue", "dialogue_tagged",
     "locate_all_balanced", "sketch", "sketch_revisit", "locate_all_counted", "compose_grounding_counted",
-    "compose_grounding_labelled", "locate_labelled",
+    "compose_grounding_labelled", "locate_labelled", "compose_grounding_labelled_spatial",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -394,6 +394,11 @@ def _question_objects(rng: random.Random, scene: ToyScene) -> tuple[str, list[in
     if rng.random() < 0.5:
         colour, shape = _category(rng)
         return world.count_text(colour, shape), scene.matching(colour, shape)
+    return _spatial_question_objects(rng, scene)
+
+
+def _spatial_question_objects(rng: random.Random, scene: ToyScene) -> tuple[str, list[int]] | None:
+    """A spatial question about two nameable objects and the two, in mention order."""
     named = world.unique_kinds(scene)
     if len(named) < 2:
         return None
@@ -439,10 +444,17 @@ def _compose_grounding(
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
 
 
-def _compose_grounding_labelled(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+def _compose_grounding_labelled(
+    rng: random.Random, scene: ToyScene, spatial_only: bool = False
+) -> tuple[str, str] | None:
     """``compose_grounding`` whose grounding step names each object before its box
-    (see labelled_boxes_json), in the question's order."""
-    grounded = _question_objects(rng, scene)
+    (see labelled_boxes_json), in the question's order.
+
+    ``spatial_only`` labels only the two objects of spatial questions: a counting list's labels
+    all name the question's category and say nothing a reader needs, and on the L1 base
+    (docs/demo.md) GRPO-GR dropped labels from the counting lists and the spatial pairs together.
+    """
+    grounded = (_spatial_question_objects if spatial_only else _question_objects)(rng, scene)
     if grounded is None:
         return None
     return _compose_grounding(rng, scene, grounded, labelled_boxes_json(scene, grounded[1]))
@@ -1111,8 +1123,8 @@ def _make(
         return _compose(rng, scene)
     if kind == "compose_grounding":
         return _compose_grounding(rng, scene)
-    if kind == "compose_grounding_labelled":
-        return _compose_grounding_labelled(rng, scene)
+    if kind in ("compose_grounding_labelled", "compose_grounding_labelled_spatial"):
+        return _compose_grounding_labelled(rng, scene, spatial_only=kind.endswith("_spatial"))
     if kind == "locate_labelled":
         return _locate_labelled(rng, scene)
     if kind in ("copy", "copy_tags"):
