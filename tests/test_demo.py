@@ -7,7 +7,7 @@ import json
 import pytest
 
 from grit.cli import main
-from grit.toy.demo import DemoConfig, run_demo
+from grit.toy.demo import DemoConfig, check_settings, run_demo
 from grit.toy.shipped import base_model_path
 
 pytestmark = pytest.mark.slow
@@ -94,6 +94,7 @@ def test_demo_refuses_a_folder_made_with_other_settings(demo_run):
         ("--temperature", "0.9", "temperature"),
         ("--num-generations", "4", "num_generations"),
         ("--beta", "0.01", "beta"),
+        ("--loss-type", "dapo", "loss_type"),
     ],
 )
 def test_demo_cli_passes_the_rollout_settings_into_its_settings(demo_run, option, value, setting):
@@ -101,6 +102,22 @@ def test_demo_cli_passes_the_rollout_settings_into_its_settings(demo_run, option
     args = ["demo", "--out", str(out), "--n-eval", "10", "--steps", str(CI_STEPS), option, value]
     with pytest.raises(ValueError, match=rf"\({setting} differ\)"):
         main(args)
+
+
+def test_demo_resumes_a_folder_recorded_before_its_loss_type_was_a_setting(tmp_path):
+    config = DemoConfig(out=str(tmp_path), progress=False)
+    check_settings(tmp_path, config, "base")
+    recorded = json.loads((tmp_path / "demo_settings.json").read_text())
+    del recorded["loss_type"]
+    (tmp_path / "demo_settings.json").write_text(json.dumps(recorded))
+    check_settings(tmp_path, config, "base")  # the paper's loss, which such runs used
+    with pytest.raises(ValueError, match=r"\(loss_type differ\)"):
+        check_settings(tmp_path, DemoConfig(out=str(tmp_path), loss_type="dapo"), "base")
+
+
+def test_demo_refuses_an_unknown_loss_type():
+    with pytest.raises(ValueError, match="loss_type must be one of"):
+        DemoConfig(loss_type="ppo")
 
 
 def test_demo_refuses_a_negative_kl_weight():

@@ -15,6 +15,12 @@ GRPO_OPTIONS = (
     ("num_generations", int, "completions per prompt, GRPO's group (default {default}; the paper's is 4)"),
     ("prompts_per_step", int, "training prompts per GRPO-GR step (default {default})"),
     ("beta", float, "weight of the KL penalty to the base (default {default}; the paper's is 0.01)"),
+    (
+        "loss_type",
+        str,
+        "policy loss: grpo (default, the paper's: each completion's tokens averaged), dapo, dr_grpo "
+        "or bnpo (TRL's token-level losses)",
+    ),
 )
 
 

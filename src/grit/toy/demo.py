@@ -28,6 +28,10 @@ REWARD_MODES = {
 }
 
 
+# Token-level policy losses of TRL's that need nothing but a name.
+DEMO_LOSS_TYPES = ("grpo", "dapo", "dr_grpo", "bnpo")
+
+
 @dataclass
 class DemoConfig:
     """The demo's settings. Optimiser values are scaled for a 5 M-parameter model (see docs/demo.md)."""
@@ -49,6 +53,9 @@ class DemoConfig:
     beta: float = 0.1
     temperature: float = 1.0
     max_completion_length: int = 160
+    # The paper's sequence-normalised loss; "dapo" (TRL's default) normalises by the batch's tokens,
+    # so that a correct chain's tokens are not pushed harder for being fewer
+    loss_type: str = "grpo"
     eval_max_new_tokens: int = 200
     eval_batch_size: int = 50
     rollout_log_steps: int = 25
@@ -63,6 +70,8 @@ class DemoConfig:
         if self.num_generations < 2 or self.prompts_per_step < 1:
             # a group of one has no spread, so GRPO's advantage would be zero on every step
             raise ValueError("num_generations must be at least 2 and prompts_per_step at least 1")
+        if self.loss_type not in DEMO_LOSS_TYPES:
+            raise ValueError(f"loss_type must be one of {DEMO_LOSS_TYPES}, got {self.loss_type!r}")
         if self.beta < 0:
             raise ValueError(f"beta (the KL weight) must be at least 0, got {self.beta}")
 
@@ -134,7 +143,7 @@ def train(config: DemoConfig, model: str, data: Path, out: Path) -> dict[str, An
             lr_scheduler_type="cosine",
             warmup_steps=0,
             beta=config.beta,
-            loss_type="grpo",
+            loss_type=config.loss_type,
             # TRL turns it on by default; for a 5 M-parameter model on a CPU, recomputing the
             # forward pass in the backward one costs time and saves no memory worth having
             gradient_checkpointing=False,
@@ -243,6 +252,8 @@ def write_demo_report(
 
 # Settings that do not change results; a folder resumes under any of their values.
 NEUTRAL_SETTINGS = ("out", "progress", "threads", "rollout_log_steps", "eval_batch_size")
+# Settings added after runs were recorded without them, at the value those runs used.
+LATER_SETTINGS = {"loss_type": "grpo"}
 
 
 def check_settings(out: Path, config: DemoConfig, model: str) -> None:
@@ -250,7 +261,7 @@ def check_settings(out: Path, config: DemoConfig, model: str) -> None:
     settings = {k: v for k, v in asdict(config).items() if k not in NEUTRAL_SETTINGS} | {"model": model}
     path = out / "demo_settings.json"
     if path.exists():
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        previous = LATER_SETTINGS | json.loads(path.read_text(encoding="utf-8"))
         if previous != json.loads(json.dumps(settings)):
             changed = sorted(
                 k for k in settings.keys() | previous.keys() if settings.get(k) != previous.get(k)
