@@ -28,7 +28,7 @@ REWARD_MODES = {
 }
 
 
-# Token-level policy losses of TRL's that need nothing but a name.
+# TRL's policy losses that need no other setting: the paper's grpo and three token-level ones.
 DEMO_LOSS_TYPES = ("grpo", "dapo", "dr_grpo", "bnpo")
 
 
