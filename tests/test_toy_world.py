@@ -208,7 +208,7 @@ def test_dialogues_ask_about_what_an_earlier_turn_located(kind):
     assert forms == {(n, late, tagged) for n in (1, 2) for late in (False, True) for tagged in tags}
 
 
-@pytest.mark.parametrize("kind", ["sketch", "sketch_revisit"])
+@pytest.mark.parametrize("kind", ["sketch", "sketch_revisit", "sketch_revisit_labelled"])
 def test_sketches_answer_from_their_own_boxes_where_the_picture_shows_nothing(kind):
     import numpy as np
 
@@ -221,7 +221,9 @@ def test_sketches_answer_from_their_own_boxes_where_the_picture_shows_nothing(ki
         steps = re.findall(r"<(\w+)> (.*?) </\1>", sample.reply_context)
         answer_step = re.fullmatch(r" <(\w+)> (\w+) </\1>", sample.target)
         assert answer_step and all(f"<{tag}>" in sample.prompt for tag, _ in steps)
-        boxes, answer = _boxes_in(steps[0][1]), answer_step.group(2)
+        labelled = _labelled_in(steps[0][1])
+        boxes = [box for _, box in labelled] or _boxes_in(steps[0][1])
+        answer = answer_step.group(2)
         middle += len(steps) == 2
         revisits += len(steps) == 2 and "bbox_2d" in steps[1][1]  # a box written again after the list
         pixels = np.asarray(sample.image)
@@ -237,6 +239,11 @@ def test_sketches_answer_from_their_own_boxes_where_the_picture_shows_nothing(ki
         else:
             spatial += 1
             assert len(boxes) == 2 and answer == ("yes" if world.relation_holds(relation, *boxes) else "no")
+            if kind.endswith("_labelled"):  # the pair after its names, in the question's order
+                question = sample.prompt.split("Question: ", 1)[1].split("?", 1)[0]
+                assert [label for label, _ in labelled] == re.findall(r"the ([a-z]+ [a-z]+)", question)
+        assert kind.endswith("_labelled") == bool(labelled) or relation is None
+        assert not labelled or relation is not None  # counting lists stay plain
         answers[answer] = answers.get(answer, 0) + 1
     assert spatial > 100 and counts > 100 and shown > 100
     if kind == "sketch":
@@ -769,6 +776,40 @@ def test_labelled_grounding_names_the_question_objects_in_its_order_and_answers_
         for body in bodies:
             assert not _is_answer(body, sample.prompt)
     assert kinds["spatial"] > 50 and kinds["count"] > 50
+
+
+def test_labelled_pairs_grounding_labels_spatial_pairs_and_keeps_counting_lists_plain():
+    rng = random.Random(26)
+    kinds = Counter()
+    for _ in range(300):
+        sample = tasks.sample_task(rng, {"compose_grounding_labelled_pairs": 1.0}, min_objects=2)
+        question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
+        bodies = _step_bodies(sample.target)
+        (grounding,) = [b for b in bodies if b.startswith("[")]
+        labelled = _labelled_in(grounding)
+        if question.startswith("Is the "):
+            kinds["spatial"] += 1
+            assert [label for label, _ in labelled] == re.findall(r"the ([a-z]+ [a-z]+)", question)
+            _assert_each_box_holds_its_label(sample, labelled)
+        else:
+            kinds["count"] += 1
+            assert not labelled and "label" not in grounding
+        for body in bodies:
+            assert not _is_answer(body, sample.prompt)
+    assert kinds["spatial"] > 100 and kinds["count"] > 100
+
+
+def test_sketch_revisit_labelled_draws_what_sketch_revisit_draws():
+    plain, labelled = random.Random(5), random.Random(5)
+    seen = 0
+    for _ in range(100):
+        a = tasks.sample_task(plain, {"sketch_revisit": 1.0})
+        b = tasks.sample_task(labelled, {"sketch_revisit_labelled": 1.0})
+        assert (a.prompt, a.target) == (b.prompt, b.target)
+        # the same reply, its spatial boxes named
+        assert re.sub(r'"label": "[a-z ]+", ', "", b.reply_context) == a.reply_context
+        seen += "label" in b.reply_context
+    assert seen > 20
 
 
 def test_spatial_labelled_grounding_labels_only_spatial_questions_two_objects():

@@ -46,6 +46,7 @@ TASK_KINDS = (
     "attribute_at", "locate_attribute", "where", "locate_by_colour", "named_word", "dialogue", "dialogue_tagged",
     "locate_all_balanced", "sketch", "sketch_revisit", "locate_all_counted", "compose_grounding_counted",
     "compose_grounding_labelled", "locate_labelled", "compose_grounding_labelled_spatial",
+    "compose_grounding_labelled_pairs", "sketch_revisit_labelled",
 )  # fmt: skip
 
 WHERE_COLUMN = "In which column, counting from 1 at the left, is the {p}?"
@@ -444,6 +445,23 @@ def _compose_grounding(
     return "\nQuestion: " + question + " " + ". ".join(sentences) + ".\n", " ".join(contents)
 
 
+def _compose_grounding_labelled_pairs(rng: random.Random, scene: ToyScene) -> tuple[str, str] | None:
+    """``compose_grounding`` (counting and spatial questions, half each) whose spatial pairs are
+    always labelled and whose counting lists stay plain.
+
+    A drop-in for ``compose_grounding`` that leaves no plain form for a spatial question's pair: on
+    the L2 base, which kept ``compose_grounding``'s plain pairs beside the labelled ones, a third of
+    spatial chains took the labels zero-shot and GRPO-GR dropped them (docs/demo.md).
+    """
+    grounded = _question_objects(rng, scene)
+    if grounded is None:
+        return None
+    question, indices = grounded
+    if not question.startswith("Is the "):  # counting: the plain list
+        return _compose_grounding(rng, scene, grounded)
+    return _compose_grounding(rng, scene, grounded, labelled_boxes_json(scene, indices))
+
+
 def _compose_grounding_labelled(
     rng: random.Random, scene: ToyScene, spatial_only: bool = False
 ) -> tuple[str, str] | None:
@@ -695,7 +713,10 @@ SKETCH_WORDS = ("ok", "done", "ready", "hello", "start")
 
 
 def _sketch(
-    rng: random.Random, relations: dict[str, float] = ALL_RELATIONS, revisit: bool = False
+    rng: random.Random,
+    relations: dict[str, float] = ALL_RELATIONS,
+    revisit: bool = False,
+    labelled: bool = False,
 ) -> Sample | None:
     """Boxes sketched on a picture, then a question about the sketch, answered from its boxes.
 
@@ -719,6 +740,13 @@ def _sketch(
     object. A base that met such a step in about one sketch in ten answered its GRIT chain by
     comparing the last two boxes it had written (the list's second and the rethink's one); the
     answer has to read the list that holds the question's objects, whatever boxes follow it.
+
+    ``labelled`` (the ``sketch_revisit_labelled`` kind) writes a spatial sketch's two boxes, and
+    any box written again, after their names (labelled_boxes_json), as labelled grounding writes
+    them: the answer practises reading a labelled pair from its own reply. On the XL base, whose
+    chains kept labelled pairs, the answers followed a pair in the question's order in only about
+    three chains in four, and fewer after GRPO-GR (docs/demo.md). The random draws are those of
+    ``sketch_revisit``; only the boxes' text differs.
     """
     if rng.random() < 0.5:
         full = world.sample_scene(rng, rng.randint(2, 6))
@@ -733,7 +761,8 @@ def _sketch(
         sketched, answer = [i, j], "yes" if want else "no"
         what = rng.choice(("write their boxes", "give the two boxes", "locate them"))
         again = [
-            (f"write the box of the {name} again", box_json(full.boxes[k])) for name, k in ((pa, i), (pb, j))
+            (f"write the box of the {name} again", box_json(full.boxes[k], name if labelled else None))
+            for name, k in ((pa, i), (pb, j))
         ]
     else:
         count = rng.randint(0, 4)
@@ -761,7 +790,11 @@ def _sketch(
     shown = [] if rng.random() < 0.5 else [o for k, o in enumerate(full.objects) if k not in sketched]
     picture = world.render(shown, full.scene.background)
     request = rng.choice(SKETCH_ADDITIONS if shown else SKETCH_REQUESTS).format(objects=objects)
-    steps = [(what, boxes_json([full.boxes[k] for k in sketched]))]
+    if labelled and question.startswith("Is the "):
+        listed = labelled_boxes_json(full, sketched)
+    else:
+        listed = boxes_json([full.boxes[k] for k in sketched])
+    steps = [(what, listed)]
     if revisit:
         steps.append(_revisit_step(rng, full, sketched, again, question))
     elif rng.random() < 0.4:
@@ -774,7 +807,7 @@ def _sketch(
         picture.image,
         f"{request}\nQuestion: {question} {instruction}\n",
         " " + contents[-1],
-        "sketch_revisit" if revisit else "sketch",
+        "sketch_revisit_labelled" if labelled else "sketch_revisit" if revisit else "sketch",
         reply_context=" ".join(contents[:-1]),
     )
 
@@ -1081,8 +1114,8 @@ def sample_task(
             return _balanced(rng, kind, relations)
         if kind == "locate_by_colour":
             return _locate_by_colour(rng)
-        if kind in ("sketch", "sketch_revisit"):
-            sketch = _sketch(rng, relations, revisit=kind == "sketch_revisit")
+        if kind in ("sketch", "sketch_revisit", "sketch_revisit_labelled"):
+            sketch = _sketch(rng, relations, revisit=kind != "sketch", labelled=kind.endswith("_labelled"))
             if sketch is not None:
                 return sketch
             continue
@@ -1125,6 +1158,8 @@ def _make(
         return _compose_grounding(rng, scene)
     if kind in ("compose_grounding_labelled", "compose_grounding_labelled_spatial"):
         return _compose_grounding_labelled(rng, scene, spatial_only=kind.endswith("_spatial"))
+    if kind == "compose_grounding_labelled_pairs":
+        return _compose_grounding_labelled_pairs(rng, scene)
     if kind == "locate_labelled":
         return _locate_labelled(rng, scene)
     if kind in ("copy", "copy_tags"):
