@@ -756,16 +756,17 @@ def test_labelled_locating_names_each_object_before_its_box_in_the_order_asked()
     assert set(seen) == {2, 3}
 
 
-def test_labelled_grounding_names_the_question_objects_in_its_order_and_answers_nothing():
+@pytest.mark.parametrize("kind", ["compose_grounding_labelled", "compose_grounding_labelled_pairs"])
+def test_labelled_grounding_names_the_question_objects_in_its_order_and_answers_nothing(kind):
+    """``compose_grounding_labelled`` labels every list; ``_pairs`` only the spatial questions' pairs."""
     rng = random.Random(24)
     kinds = Counter()
     for _ in range(300):
-        sample = tasks.sample_task(rng, {"compose_grounding_labelled": 1.0}, min_objects=2)
+        sample = tasks.sample_task(rng, {kind: 1.0}, min_objects=2)
         question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
         bodies = _step_bodies(sample.target)
         (grounding,) = [b for b in bodies if b.startswith("[")]
         labelled = _labelled_in(grounding)
-        assert grounding.count("bbox_2d") == len(labelled)
         _assert_each_box_holds_its_label(sample, labelled)
         if question.startswith("Is the "):  # spatial: the two named objects, in the question's order
             kinds["spatial"] += 1
@@ -773,30 +774,11 @@ def test_labelled_grounding_names_the_question_objects_in_its_order_and_answers_
             assert [label for label, _ in labelled] == named
         else:
             kinds["count"] += 1
+            labels_all = kind == "compose_grounding_labelled"
+            assert len(labelled) == (grounding.count("bbox_2d") if labels_all else 0)
         for body in bodies:
             assert not _is_answer(body, sample.prompt)
     assert kinds["spatial"] > 50 and kinds["count"] > 50
-
-
-def test_labelled_pairs_grounding_labels_spatial_pairs_and_keeps_counting_lists_plain():
-    rng = random.Random(26)
-    kinds = Counter()
-    for _ in range(300):
-        sample = tasks.sample_task(rng, {"compose_grounding_labelled_pairs": 1.0}, min_objects=2)
-        question = sample.prompt.split("\nQuestion: ", 1)[1].split("?", 1)[0] + "?"
-        bodies = _step_bodies(sample.target)
-        (grounding,) = [b for b in bodies if b.startswith("[")]
-        labelled = _labelled_in(grounding)
-        if question.startswith("Is the "):
-            kinds["spatial"] += 1
-            assert [label for label, _ in labelled] == re.findall(r"the ([a-z]+ [a-z]+)", question)
-            _assert_each_box_holds_its_label(sample, labelled)
-        else:
-            kinds["count"] += 1
-            assert not labelled and "label" not in grounding
-        for body in bodies:
-            assert not _is_answer(body, sample.prompt)
-    assert kinds["spatial"] > 100 and kinds["count"] > 100
 
 
 def test_sketch_revisit_labelled_draws_what_sketch_revisit_draws():
