@@ -13,7 +13,9 @@ Each argument is a ``grit demo`` folder (its ``before/`` and ``after/`` evaluati
   answers follow boxes can reach without seeing better;
 - counting: lists of the right length, and answers equal to their list's length;
 - spatial: the first two boxes against the question's two objects (IoU >= 0.5): in the question's
-  order, swapped, the same object twice, or otherwise.
+  order, swapped, the same object twice, or otherwise; how often the answer is right where the pair
+  is in order (the answer follows boxes that are right); and how many spatial chains name their
+  boxes (``{"label": ..., "bbox_2d": ...}``, the labelled bases of docs/demo.md).
 
 docs/demo.md ("What bounds the gain") reads these tables.
 """
@@ -93,6 +95,11 @@ def summarise(rows: list[dict]) -> dict[str, float]:
     }
     for kind in PAIR_KINDS:
         summary[f"pair_{kind}"] = _mean(float(k == kind) for k in kinds)
+    # where the pair is right, a right answer is one that follows it
+    summary["in_order_follows"] = _mean(
+        r["score"] for r, k in zip(spatial, kinds, strict=True) if k == "in order"
+    )
+    summary["spatial_labelled"] = _mean(float(any(r.get("box_labels") or [])) for r in spatial)
     return summary
 
 
@@ -132,6 +139,8 @@ COLUMNS = (
     ("spatial_acc", "spatial ACC"),
     ("spatial_boxes_read", "spatial boxes read"),
     *((f"pair_{kind}", kind) for kind in PAIR_KINDS),
+    ("in_order_follows", "answer follows in-order pair"),
+    ("spatial_labelled", "spatial labelled"),
 )
 
 

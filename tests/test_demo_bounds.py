@@ -69,6 +69,8 @@ def test_summary_separates_answers_from_what_the_boxes_say():
         spatial([LEFT, RIGHT], "yes", 0.0),  # boxes right, answer wrong
         spatial([RIGHT, LEFT], "yes", 1.0),  # boxes swapped, answer right
     ]
+    rows[-1]["box_labels"] = ["blue circle", "red square"]
+    rows[-2]["box_labels"] = [None, None]
     summary = demo_bounds.summarise(rows)
     assert summary["acc"] == 0.75
     assert summary["boxes_read"] == 0.5
@@ -76,6 +78,8 @@ def test_summary_separates_answers_from_what_the_boxes_say():
     assert summary["count_follows_list"] == 0.5
     assert summary["spatial_acc"] == 0.5 and summary["spatial_boxes_read"] == 0.5
     assert summary["pair_in order"] == 0.5 and summary["pair_swapped"] == 0.5
+    assert summary["in_order_follows"] == 0.0  # the one right pair was answered wrongly
+    assert summary["spatial_labelled"] == 0.5
 
 
 def test_command_line_reads_demo_folders_and_names_bad_lines(tmp_path):
