@@ -114,6 +114,19 @@ def test_pretraining_never_shows_the_grit_prompt_or_a_grounded_chain():
                 saw_box = saw_box or "bbox_2d" in body
 
 
+@pytest.mark.parametrize("kind", tasks.TASK_KINDS)
+def test_no_task_kind_shows_the_grit_prompt(kind):
+    """Every kind, including those in no default mixture: the GRIT prompt is what GRPO-GR teaches."""
+    rng = random.Random(12)
+    for _ in range(40):
+        sample = tasks.sample_task(rng, {kind: 1.0}, min_objects=2)
+        text = sample.prompt + sample.reply_context + sample.target
+        text += "".join(user + reply for user, reply in sample.history)
+        assert sample.kind == kind
+        assert GRIT_SUFFIX.strip() not in text and "based on the thinking contents" not in text
+        sample.image.close()
+
+
 def test_copy_task_repeats_the_prompt_text_and_never_the_grit_composition():
     rng = random.Random(1)
     for _ in range(500):
