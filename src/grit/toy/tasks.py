@@ -759,6 +759,7 @@ def _sketch(
         objects = f"{article(pa)} {pa} and {article(pb)} {pb}"
         question = world.spatial_text(a, relation, b)
         sketched, answer = [i, j], "yes" if want else "no"
+        label_list = labelled  # only a spatial pair is labelled; counting lists stay plain
         what = rng.choice(("write their boxes", "give the two boxes", "locate them"))
         again = [
             (f"write the box of the {name} again", box_json(full.boxes[k], name if labelled else None))
@@ -780,6 +781,7 @@ def _sketch(
         p = phrase(colour, shape, plural=True)
         objects = rng.choice((f"some {p} (at most four)", f"up to four {p}", f"a few {p} (or none)"))
         question, answer = count_text(colour, shape), str(count)
+        label_list = False
         what = rng.choice(("write their boxes", "give the boxes", "locate every one"))
         again = []  # the plain sketch's counting form has no box-again step (stage 11's recipe)
         if revisit:
@@ -790,10 +792,9 @@ def _sketch(
     shown = [] if rng.random() < 0.5 else [o for k, o in enumerate(full.objects) if k not in sketched]
     picture = world.render(shown, full.scene.background)
     request = rng.choice(SKETCH_ADDITIONS if shown else SKETCH_REQUESTS).format(objects=objects)
-    if labelled and question.startswith("Is the "):
-        listed = labelled_boxes_json(full, sketched)
-    else:
-        listed = boxes_json([full.boxes[k] for k in sketched])
+    listed = (
+        labelled_boxes_json(full, sketched) if label_list else boxes_json([full.boxes[k] for k in sketched])
+    )
     steps = [(what, listed)]
     if revisit:
         steps.append(_revisit_step(rng, full, sketched, again, question))
