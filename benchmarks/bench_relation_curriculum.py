@@ -10,7 +10,7 @@ circle left of the blue square?") and prints held-out accuracy as it goes, for t
   (``grit toy pretrain --relation-curriculum-steps``).
 
 Balanced over words and answers, no single feature predicts the answer, and ``all`` stays at chance;
-the curriculum learns "left of" within a few hundred steps. Results are in docs/demo.md ("Spatial
+the curriculum learns "left of" within a few hundred steps. Results are in docs/toy-research.md ("Spatial
 answers were a parity problem"). About 1.1 s per step of 32 on one CPU thread.
 
     python benchmarks/bench_relation_curriculum.py --steps 1200 --schedules all curriculum

@@ -15,7 +15,7 @@ Each argument is a ``grit demo`` folder (its ``before/`` and ``after/`` evaluati
 - spatial: the first two boxes against the question's two objects (IoU >= 0.5): in the question's
   order, swapped, the same object twice, or otherwise; how often the answer is right where the pair
   is in order (the answer follows boxes that are right); and how many spatial chains name their
-  boxes (``{"label": ..., "bbox_2d": ...}``, the labelled bases of docs/demo.md).
+  boxes (``{"label": ..., "bbox_2d": ...}``, the labelled bases of docs/toy-research.md).
 
 docs/demo.md ("What bounds the gain") reads these tables.
 """

@@ -12,7 +12,7 @@ from grit.toy.shipped import base_model_path
 
 pytestmark = pytest.mark.slow
 
-CI_STEPS = 60  # the reward rises from about step 20 (docs/demo.md); 30 steps was within noise
+CI_STEPS = 60  # the reward rises from about step 20 (docs/toy-research.md); 30 steps was within noise
 
 
 @pytest.fixture(scope="module")

@@ -281,7 +281,7 @@ def shipped_base(_shipped_model):
 
 def test_vision_position_reads_the_shipped_bases_column_and_row(shipped_base):
     # the shipped tower writes x and y into the object's token (stage 11: 0.93 / 0.62; stage 8
-    # wrote x only, docs/demo.md); a broken readout (labels, fit or split) puts both at chance (0.25)
+    # wrote x only, docs/toy-research.md); a broken readout (labels, fit or split) puts both at chance (0.25)
     from grit.toy.probe import probe_vision_position
 
     model, processor = shipped_base

@@ -49,7 +49,7 @@ class DemoConfig:
     prompts_per_step: int = 2
     learning_rate: float = 5e-5
     # KL weight 10x the paper's: at 25x the paper's learning rate, the paper's 0.01 lets the boxes,
-    # which no reward sees, drift from the base's (see docs/demo.md, "The KL weight")
+    # which no reward sees, drift from the base's (see docs/toy-research.md, "The KL weight")
     beta: float = 0.1
     temperature: float = 1.0
     max_completion_length: int = 160

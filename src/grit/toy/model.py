@@ -54,7 +54,7 @@ class ToyModelSpec:
     # Vision attention kept inside each 28-px cell (one merged token): window attention of one
     # token in every block, no full-attention block. A tower that attends across the image can
     # spread an object's colour and shape over every token, and then a name has no token to bind
-    # to (docs/demo.md); a local one cannot. False: Qwen2.5-VL's own layout.
+    # to (docs/toy-research.md); a local one cannot. False: Qwen2.5-VL's own layout.
     local_vision: bool = False
 
 

@@ -226,7 +226,7 @@ def reply_loss(logits: torch.Tensor, labels: torch.Tensor, weighting: str) -> to
 
     Per token, a batch that mixes one-word answers ("yes", "3") with 50-token compositions spends
     almost all its gradient on the compositions: a 30 % share of yes/no questions was 3 % of the
-    reply tokens (docs/demo.md, run D1). Per example, each example's mean token loss counts alike, as the task weights say.
+    reply tokens (docs/toy-research.md, run D1). Per example, each example's mean token loss counts alike, as the task weights say.
     """
     if weighting not in LOSS_WEIGHTINGS:
         raise ValueError(f"loss weighting must be one of {LOSS_WEIGHTINGS}, not {weighting!r}")
@@ -461,7 +461,7 @@ def set_mrope_section(model: Any, section: Sequence[int]) -> None:
     only how image tokens are told apart by position. Qwen2.5-VL gives the lowest frequencies to
     width: in the toy base (head dim 32, theta 1e4, sections 2/7/7) rows differ by up to 0.3 rad
     per token and columns by under 0.006. ``(9, 0, 7)`` takes row positions away from the language
-    model, an experiment on why the bases locate x and not y (docs/demo.md).
+    model, an experiment on why the bases locate x and not y (docs/toy-research.md).
     """
     text = model.config.text_config
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads

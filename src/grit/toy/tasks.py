@@ -451,7 +451,7 @@ def _compose_grounding_labelled_pairs(rng: random.Random, scene: ToyScene) -> tu
 
     A drop-in for ``compose_grounding`` that leaves no plain form for a spatial question's pair: on
     the L2 base, which kept ``compose_grounding``'s plain pairs beside the labelled ones, a third of
-    spatial chains took the labels zero-shot and GRPO-GR dropped them (docs/demo.md).
+    spatial chains took the labels zero-shot and GRPO-GR dropped them (docs/toy-research.md).
     """
     grounded = _question_objects(rng, scene)
     if grounded is None:
@@ -470,7 +470,7 @@ def _compose_grounding_labelled(
 
     ``spatial_only`` labels only the two objects of spatial questions: a counting list's labels
     all name the question's category and say nothing a reader needs, and on the L1 base
-    (docs/demo.md) GRPO-GR dropped labels from the counting lists and the spatial pairs together.
+    (docs/toy-research.md) GRPO-GR dropped labels from the counting lists and the spatial pairs together.
     """
     grounded = (_spatial_question_objects if spatial_only else _question_objects)(rng, scene)
     if grounded is None:
@@ -634,7 +634,7 @@ def _box_relation(
     if rng.random() < 0.3:
         # The layout of a chain, not its composition: the question, then the two boxes as one list
         # inside tags (once or twice), all in the prompt. Learnt on the named forms alone, the
-        # comparison was not applied to a list written after the question (docs/demo.md, P2).
+        # comparison was not applied to a list written after the question (docs/toy-research.md, P2).
         tags = rng.sample(TAG_NAMES, 2)
         listed = boxes_json([scene.boxes[i], scene.boxes[j]])
         spans = [f"<{tag}> {listed} </{tag}>" for tag in tags[: rng.choice((1, 2))]]
@@ -663,7 +663,7 @@ def answer_late(
 
     Learnt only as a reply's first token, the comparison of given boxes was lost one step later:
     the P2 base compared two given boxes perfectly as a direct answer but at chance after writing
-    "ok" in a first tag, and after writing boxes (docs/demo.md, "Answering late"). Real replies
+    "ok" in a first tag, and after writing boxes (docs/toy-research.md, "Answering late"). Real replies
     answer after other steps, so the earlier steps here write words, colours, a description, or
     the boxes of a category the question does *not* mention: boxes come before an answer, but
     the answer never uses them, so the held-out composition (a reply's own boxes used on the way
@@ -723,7 +723,7 @@ def _sketch(
     Every base compared two boxes the *prompt* gave (first-token and late answers alike) but not
     the boxes in its own reply: forced into its GRIT chain, the question's two true boxes changed
     its answer when swapped 2 times in 100 (``own_chain``), so GRPO-GR had no route from better
-    boxes to better answers (docs/demo.md). Reading what one has just written is a language-model
+    boxes to better answers (docs/toy-research.md). Reading what one has just written is a language-model
     skill (any chain of thought restates numbers, then compares them), not grounding: the sketched
     objects are not in the picture (it is empty, or shows only objects of other kinds, the
     sketch going into free cells), their boxes point at nothing in it, and they are given as
@@ -733,7 +733,7 @@ def _sketch(
 
     A base trained on empty pictures with the answer right after the boxes read them there
     (left / right 1.00 / 0.95) but not with other objects in the picture or with a step between
-    the boxes and the answer (docs/demo.md, "Reading its own reply"), hence both variations.
+    the boxes and the answer (docs/toy-research.md, "Reading its own reply"), hence both variations.
 
     ``revisit`` (the ``sketch_revisit`` kind) always puts a step between the list and the answer,
     and mostly one that writes a box again: one of the sketched boxes, or the box of one more
@@ -745,7 +745,7 @@ def _sketch(
     any box written again, after their names (labelled_boxes_json), as labelled grounding writes
     them: the answer practises reading a labelled pair from its own reply. On the XL base, whose
     chains kept labelled pairs, the answers followed a pair in the question's order in only about
-    three chains in four, and fewer after GRPO-GR (docs/demo.md). The random draws are those of
+    three chains in four, and fewer after GRPO-GR (docs/toy-research.md). The random draws are those of
     ``sketch_revisit``; only the boxes' text differs.
     """
     if rng.random() < 0.5:
@@ -847,7 +847,7 @@ def _dialogue(
 
     Real VLMs are pre-trained on multi-turn grounding dialogues ("Where is the cup?" -- box --
     "Is it left of the plate?"). A toy base that had only read boxes the *user* gave answered at
-    chance once the boxes stood in an assistant's text (docs/demo.md, "Answering late"). Here the
+    chance once the boxes stood in an assistant's text (docs/toy-research.md, "Answering late"). Here the
     earlier turns, boxes included, are given as context and never trained on; only the last reply
     is, answered directly or in the last of 2-3 tagged steps. No reply both writes boxes and
     answers from them, so the held-out composition -- grounded reasoning within one reply --
@@ -890,7 +890,7 @@ def _tagged_turn(rng: random.Random, instruction: str, boxes: str) -> tuple[str,
     """An earlier turn whose boxes stand inside tags the user named, as a chain's steps do.
 
     Read from a bare box list, the relation stayed at 0.71 / 0.67 after 1,200 steps of P5 and did
-    not carry into a reply's own tagged boxes (docs/demo.md, "Answering late"); this puts the
+    not carry into a reply's own tagged boxes (docs/toy-research.md, "Answering late"); this puts the
     context in a chain's layout while keeping it in an earlier, untrained turn.
     """
     tag = rng.choice(TAG_NAMES)
@@ -1059,7 +1059,7 @@ def relations_at(
     input predicts the answer: "is A's x smaller than B's?" predicts "yes" for "left of" exactly as
     often as "no" for "right of". Only the interaction does, and gradient descent finds no first
     step towards it (every base answered left/right, and boxes given as text, at exactly chance;
-    docs/demo.md, "Spatial answers were a parity problem"). With "left of" alone, the comparison
+    docs/toy-research.md, "Spatial answers were a parity problem"). With "left of" alone, the comparison
     predicts the answer and is learnt within a few hundred steps. A word that flips it must then
     come in slowly: added at an equal share, "right of" wiped out the learnt "left of" within 100
     steps (back to chance). So the first quarter is "left of" alone, and "right of", "above" and

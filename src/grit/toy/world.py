@@ -12,7 +12,7 @@ fixed colour, so a pixel's colour alone gives its position) and ``"tiles"`` (one
 red 40 levels darker per column and blue per row). Qwen2.5-VL's vision tower has only relative
 (rotary) positions, so on a flat background a token cannot tell from its content where it is; these
 were tried when the bases located objects in x but not in y, which turned out to be a mismatch of
-positions between pre-training and generation (docs/demo.md), so they are options, not needed.
+positions between pre-training and generation (docs/toy-research.md), so they are options, not needed.
 
 Rendering and exact boxes come from :mod:`grit.data.synth` (same draw calls for image and label
 map). Questions are written in the GRIT JSONL format, so the demo's data goes through the same
