@@ -187,6 +187,9 @@ def test_pretrain_continues_a_base_and_probe_reads_it(tmp_path, capsys):
     assert attention["n"] == 4 and 0.5 <= attention["where_best_head_share"] <= 1
     at_reply = skills["name_at_reply"]
     assert at_reply["n"] == 12 and at_reply["colour_chance"] == 0.25
+    selection = skills["name_selection"]
+    assert selection["n"] == 4 and 0 <= selection["colour_at_word_best_head_share"] <= 1
+    assert selection["shape_at_reply_best_head"].startswith("layer ")
     assert 0 <= at_reply["colour_best_layer_accuracy"] <= 1 and at_reply["shape_best_layer"] >= 1
     assert "tag_following" in capsys.readouterr().out
 
@@ -311,6 +314,21 @@ def test_shipped_base_carries_the_named_colour_and_shape_to_the_reply(shipped_ba
     model, processor = shipped_base
     at_reply = probe_name_at_reply(model, processor, 60, seed=0)
     assert at_reply["colour_best_layer_accuracy"] > 0.3 and at_reply["shape_best_layer_accuracy"] > 0.9
+
+
+def test_shipped_base_selects_by_colour_at_the_word_and_not_at_the_reply(shipped_base):
+    # the colour word's own position looks at the object of its colour (0.84, layer 1), the
+    # reply's position does not (0.66, the best of 36 heads), while the shape is selected there
+    # (0.81): why "the red object" is boxed at chance and "the circle" is not (docs/demo.md)
+    from grit.toy.probe import probe_name_selection
+
+    model, processor = shipped_base
+    before = model.config._attn_implementation
+    selection = probe_name_selection(model, processor, 30, seed=0)
+    assert model.config._attn_implementation == before
+    assert selection["colour_at_word_best_head_share"] > 0.75
+    assert selection["shape_at_reply_best_head_share"] > 0.75
+    assert selection["colour_at_reply_best_head_share"] < 0.72
 
 
 def test_linear_readout_finds_a_planted_label_and_not_noise():

@@ -447,6 +447,67 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     return result
 
 
+def probe_name_selection(model, processor, n: int, seed: int) -> dict[str, Any]:
+    """Where does the naming word select its object: at the word itself, or where the reply starts?
+
+    "Locate the red object" / "Locate the circle" over two unlike objects. For every layer and
+    head, the share of the attention on the two objects' tokens that goes to the named one, from
+    the naming word's own position and from the last prompt position (where the box is written),
+    averaged over ``n`` scenes; the best head of each is reported (0.5: none selects). The image
+    comes before the text, so the word's own position can look at the objects. Stage 12 selects by
+    colour at the colour word (0.87, layer 1) but not at the reply (0.58), and by shape at the reply
+    (0.80): the colour finds its object, and what it found is not carried to where the box is
+    written, which is why "the red object" is boxed at chance (`box_by_one_word`).
+    """
+    import torch
+
+    rng = random.Random(f"grit-toy-probe-name-selection:{seed}")
+    image_token = model.config.image_token_id
+    tokenizer = processor.tokenizer
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")  # only eager attention returns its weights
+    shares: dict[str, Any] = {}
+    try:
+        for _ in range(n):
+            scene = _unlike_pair(rng)
+            i = rng.randrange(2)
+            obj = scene.objects[i]
+            for kind, name, word in (
+                ("colour", f"{obj.colour} object", obj.colour),
+                ("shape", obj.shape, obj.shape),
+            ):
+                text = _one_image_turn(processor, _locate_prompt(name))
+                inputs = processor(text=[text], images=[scene.image], return_tensors="pt").to(model.device)
+                ids = inputs["input_ids"][0]
+                word_ids = tokenizer(f" {word}", add_special_tokens=False)["input_ids"]
+                word_position = _last_occurrence(ids.tolist(), word_ids)
+                with torch.inference_mode():
+                    attentions = model(**inputs, output_attentions=True).attentions
+                tokens = (ids == image_token).nonzero().flatten()
+                mine, theirs = tokens[_flat_cell(scene.boxes[i])], tokens[_flat_cell(scene.boxes[1 - i])]
+                for where, position in (("word", word_position), ("reply", -1)):
+                    rows = torch.stack([layer[0, :, position, :] for layer in attentions]).float().cpu()
+                    share = rows[:, :, mine] / (rows[:, :, mine] + rows[:, :, theirs]).clamp_min(1e-12)
+                    key = f"{kind}_at_{where}"
+                    shares[key] = shares.get(key, 0.0) + share / n
+    finally:
+        model.set_attn_implementation(before)
+    result: dict[str, Any] = {"n": n, "chance": 0.5}
+    for key, share in shares.items():
+        layer, head = divmod(int(share.argmax()), share.shape[1])
+        result[f"{key}_best_head_share"] = share.max().item()
+        result[f"{key}_best_head"] = f"layer {layer} head {head}"
+    return result
+
+
+def _last_occurrence(ids: Sequence[int], word: Sequence[int]) -> int:
+    """The position of the last token of the last occurrence of ``word`` (token ids) in ``ids``."""
+    for start in range(len(ids) - len(word), -1, -1):
+        if list(ids[start : start + len(word)]) == list(word):
+            return start + len(word) - 1
+    raise ValueError(f"token ids {list(word)} are not in the prompt")
+
+
 def probe_name_at_reply(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Does the word that names the object reach the position where the reply is written?
 
@@ -902,6 +963,7 @@ def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | Non
         "box_by_one_word": probe_box_by_one_word(model, processor, n, seed),
         "name_attention": probe_name_attention(model, processor, min(n, 50), seed),
         "name_at_reply": probe_name_at_reply(model, processor, min(n, 150), seed),
+        "name_selection": probe_name_selection(model, processor, min(n, 50), seed),
         "visual_token_collapse": probe_visual_token_collapse(model, processor, min(n, 50), seed),
         "count_0_to_4": probe_direct(model, processor, n, seed, "count"),
         "left_right": probe_direct(model, processor, n, seed, "left/right"),
