@@ -317,9 +317,9 @@ def test_shipped_base_carries_the_named_colour_and_shape_to_the_reply(shipped_ba
 
 
 def test_shipped_base_selects_by_colour_at_the_word_and_not_at_the_reply(shipped_base):
-    # the colour word's own position looks at the object of its colour (0.84, layer 1), the
-    # reply's position does not (0.66, the best of 36 heads), while the shape is selected there
-    # (0.81): why "the red object" is boxed at chance and "the circle" is not (docs/demo.md)
+    # the colour word's own position looks at the object of its colour (0.84, layer 1; these 30
+    # scenes), the reply's position does not (0.66, the best of 36 heads), while the shape is
+    # selected there (0.81): why "the red object" is boxed at chance and "the circle" is not (docs/demo.md)
     from grit.toy.probe import probe_name_selection
 
     model, processor = shipped_base
