@@ -331,6 +331,26 @@ def test_shipped_base_selects_by_colour_at_the_word_and_not_at_the_reply(shipped
     assert selection["colour_at_reply_best_head_share"] < 0.72
 
 
+def test_probe_runs_only_the_rows_asked_and_keeps_an_existing_table(tmp_path, capsys):
+    # a researcher re-probing two rows gets those two, the same figures as in the full table (each
+    # row draws from its own seed), and the full table written earlier is not replaced unasked
+    table = tmp_path / "skills.json"
+    rows = ["--rows", "name_selection,box_by_one_word", "--n", "4", "--out", str(table)]
+    assert main(["toy", "probe", *rows]) == 0
+    skills = json.loads(table.read_text())
+    assert list(skills) == ["box_by_one_word", "name_selection"]  # the table's order
+    assert skills["name_selection"]["n"] == 4
+    table.write_text("{}")
+    with pytest.raises(SystemExit, match="--overwrite"):
+        main(["toy", "probe", *rows])
+    assert table.read_text() == "{}"
+    assert main(["toy", "probe", *rows[:2], "--n", "4", "--out", str(table), "--overwrite"]) == 0
+    assert json.loads(table.read_text()) == skills
+    with pytest.raises(SystemExit):
+        main(["toy", "probe", "--rows", "box_by_one_word,colour_binding"])
+    assert "unknown rows ['colour_binding']" in capsys.readouterr().err
+
+
 def test_linear_readout_finds_a_planted_label_and_not_noise():
     import torch
 

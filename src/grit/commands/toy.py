@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -114,7 +115,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     probe = sub.add_parser("probe", help="measure a base model's skills on held-out toy scenes")
     probe.add_argument("--model", default=None, help="model folder (default: the shipped toy base)")
     probe.add_argument("--n", type=int, default=200, help="held-out examples per skill (default 200)")
-    probe.add_argument("--out", default=None, help="write the skill table as JSON here")
+    probe.add_argument(
+        "--out", default=None, help="write the skill table as JSON here (an existing file needs --overwrite)"
+    )
+    probe.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    probe.add_argument(
+        "--rows",
+        type=parse_probe_rows,
+        default=None,
+        help="only these rows of the skill table, comma-separated (e.g. box_by_one_word,name_selection); "
+        "default: every row",
+    )
     probe.add_argument("--seed", type=int, default=0)
     add_background_argument(probe, default=None)
     probe.set_defaults(func=run_probe)
@@ -143,6 +154,19 @@ def add_background_argument(
         "(coordinate) or on one fixed colour (position), or one tint per grid cell (tiles); default: "
         + (default_text or default or "the one the model was pre-trained on (its pretrain_config.json)"),
     )
+
+
+def parse_probe_rows(text: str) -> list[str]:
+    """``row,row`` -> [row, row], checked against the probe's rows before any model is loaded."""
+    from grit.toy.probe import PROBE_ROWS
+
+    rows = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [row for row in rows if row not in PROBE_ROWS]
+    if unknown or not rows:
+        raise argparse.ArgumentTypeError(
+            f"unknown rows {unknown or [text]}; the rows are: {', '.join(PROBE_ROWS)}"
+        )
+    return rows
 
 
 def parse_mixture(text: str) -> dict[str, float]:
@@ -230,9 +254,11 @@ def run_probe(args: argparse.Namespace) -> int:
     from grit.toy.shipped import base_model_path
     from grit.toy.world import trained_background, using_background
 
+    if args.out and Path(args.out).exists() and not args.overwrite:
+        raise SystemExit(f"grit toy probe: {args.out} exists; pass --overwrite to replace it")
     model = args.model or str(base_model_path())
     with using_background(args.background or trained_background(model)):  # the caller's world after
-        skills = probe_skills(model, n=args.n, seed=args.seed)
+        skills = probe_skills(model, n=args.n, seed=args.seed, rows=args.rows)
     print(format_skill_table(skills))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -947,33 +947,50 @@ def probe_grit_zero_shot(model, processor, n: int, seed: int, samples: int = 4) 
     }
 
 
-def probe_skills(model_path: str, n: int = 200, seed: int = 0, device: str | None = None) -> dict[str, Any]:
+# Each row of the skill table: (model, processor, n, seed) -> its figures. Some rows cap or raise
+# n where their statistic needs it (attention and readouts are slower; readouts need enough fits).
+PROBE_ROWS: dict[str, Callable[[Any, Any, int, int], dict[str, Any]]] = {
+    "localisation_one_object": lambda m, p, n, s: probe_localisation(m, p, n, s, n_objects=1),
+    "localisation_1_to_6_objects": lambda m, p, n, s: probe_localisation(m, p, n, s, n_objects=None),
+    "locate_all_1_to_6_objects": probe_locate_all,
+    "binding_two_objects": probe_binding,
+    "question_objects": probe_question_objects,
+    "vision_position": lambda m, p, n, s: probe_vision_position(m, p, max(n, 200), s),
+    "vision_attributes": lambda m, p, n, s: probe_vision_attributes(m, p, max(n, 100), s),
+    "attribute_questions": probe_attribute_questions,
+    "where_questions": probe_where_questions,
+    "named_or_other": probe_named_or_other,
+    "box_by_one_word": probe_box_by_one_word,
+    "name_attention": lambda m, p, n, s: probe_name_attention(m, p, min(n, 50), s),
+    "name_at_reply": lambda m, p, n, s: probe_name_at_reply(m, p, min(n, 150), s),
+    "name_selection": lambda m, p, n, s: probe_name_selection(m, p, min(n, 50), s),
+    "visual_token_collapse": lambda m, p, n, s: probe_visual_token_collapse(m, p, min(n, 50), s),
+    "count_0_to_4": lambda m, p, n, s: probe_direct(m, p, n, s, "count"),
+    "left_right": lambda m, p, n, s: probe_direct(m, p, n, s, "left/right"),
+    "above_below": lambda m, p, n, s: probe_direct(m, p, n, s, "above/below"),
+    "box_reasoning": probe_box_reasoning,
+    "own_chain": probe_own_chain,
+    "image_swap": lambda m, p, n, s: probe_image_swap(m, p, min(n, 128), s),
+    "tag_following": probe_tags,
+    "grit_zero_shot": probe_grit_zero_shot,
+}
+
+
+def probe_skills(
+    model_path: str,
+    n: int = 200,
+    seed: int = 0,
+    device: str | None = None,
+    rows: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The skill table, or only ``rows`` of it (in the table's order): each row draws its own scenes
+    from its own seed, so a row's figures are the same whether it runs alone or with the rest."""
+    unknown = [row for row in rows or () if row not in PROBE_ROWS]
+    if unknown:
+        raise ValueError(f"unknown probe rows {unknown}; the rows are: {', '.join(PROBE_ROWS)}")
     model, processor = load(model_path, device)
-    return {
-        "localisation_one_object": probe_localisation(model, processor, n, seed, n_objects=1),
-        "localisation_1_to_6_objects": probe_localisation(model, processor, n, seed, n_objects=None),
-        "locate_all_1_to_6_objects": probe_locate_all(model, processor, n, seed),
-        "binding_two_objects": probe_binding(model, processor, n, seed),
-        "question_objects": probe_question_objects(model, processor, n, seed),
-        "vision_position": probe_vision_position(model, processor, max(n, 200), seed),
-        "vision_attributes": probe_vision_attributes(model, processor, max(n, 100), seed),
-        "attribute_questions": probe_attribute_questions(model, processor, n, seed),
-        "where_questions": probe_where_questions(model, processor, n, seed),
-        "named_or_other": probe_named_or_other(model, processor, n, seed),
-        "box_by_one_word": probe_box_by_one_word(model, processor, n, seed),
-        "name_attention": probe_name_attention(model, processor, min(n, 50), seed),
-        "name_at_reply": probe_name_at_reply(model, processor, min(n, 150), seed),
-        "name_selection": probe_name_selection(model, processor, min(n, 50), seed),
-        "visual_token_collapse": probe_visual_token_collapse(model, processor, min(n, 50), seed),
-        "count_0_to_4": probe_direct(model, processor, n, seed, "count"),
-        "left_right": probe_direct(model, processor, n, seed, "left/right"),
-        "above_below": probe_direct(model, processor, n, seed, "above/below"),
-        "box_reasoning": probe_box_reasoning(model, processor, n, seed),
-        "own_chain": probe_own_chain(model, processor, n, seed),
-        "image_swap": probe_image_swap(model, processor, min(n, 128), seed),
-        "tag_following": probe_tags(model, processor, n, seed),
-        "grit_zero_shot": probe_grit_zero_shot(model, processor, n, seed),
-    }
+    chosen = [row for row in PROBE_ROWS if rows is None or row in rows]
+    return {row: PROBE_ROWS[row](model, processor, n, seed) for row in chosen}
 
 
 def format_skill_table(skills: dict[str, Any]) -> str:
