@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -397,6 +398,35 @@ def probe_box_by_one_word(model, processor, n: int, seed: int) -> dict[str, Any]
     return result | {"n": n}
 
 
+@contextmanager
+def _eager_attention(model) -> Iterator[None]:
+    """Eager attention for the block (the only kind that returns its weights), then the model's own."""
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(before)
+
+
+def _named_share(attentions: Sequence[Any], position: int, mine: Any, theirs: Any) -> Any:
+    """Per layer and head, the share of ``position``'s attention on two objects' tokens that goes to ``mine``."""
+    import torch
+
+    rows = torch.stack([layer[0, :, position, :] for layer in attentions]).float().cpu()  # layer, head, key
+    return rows[:, :, mine] / (rows[:, :, mine] + rows[:, :, theirs]).clamp_min(1e-12)
+
+
+def _best_heads(shares: dict[str, Any], n: int) -> dict[str, Any]:
+    """The head with the largest mean share of each kind, and that share."""
+    result: dict[str, Any] = {"n": n, "chance": 0.5}
+    for kind, share in shares.items():
+        layer, head = divmod(int(share.argmax()), share.shape[1])
+        result[f"{kind}_best_head_share"] = share.max().item()
+        result[f"{kind}_best_head"] = f"layer {layer} head {head}"
+    return result
+
+
 def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
     """Does any attention head look at the *named* object? Two-object scenes (the objects differ in
     colour and in shape), one of them named in a `where` or an attribute question.
@@ -412,10 +442,8 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
 
     rng = random.Random(f"grit-toy-probe-name-attention:{seed}")
     image_token = model.config.image_token_id
-    before = model.config._attn_implementation
-    model.set_attn_implementation("eager")  # only eager attention returns its weights
     shares: dict[str, Any] = {"where": 0.0, "attribute": 0.0}  # per layer and head, mean over scenes
-    try:
+    with _eager_attention(model):
         for k in range(n):
             scene = _unlike_pair(rng)
             i = rng.randrange(2)
@@ -432,19 +460,8 @@ def probe_name_attention(model, processor, n: int, seed: int) -> dict[str, Any]:
                     attentions = model(**inputs, output_attentions=True).attentions
                 tokens = (inputs["input_ids"][0] == image_token).nonzero().flatten()
                 mine, theirs = tokens[_flat_cell(scene.boxes[i])], tokens[_flat_cell(scene.boxes[1 - i])]
-                last = (
-                    torch.stack([layer[0, :, -1, :] for layer in attentions]).float().cpu()
-                )  # layer, head, key
-                pair = last[:, :, mine] + last[:, :, theirs]
-                shares[kind] = shares[kind] + last[:, :, mine] / pair.clamp_min(1e-12) / n
-    finally:
-        model.set_attn_implementation(before)
-    result: dict[str, Any] = {"n": n, "chance": 0.5}
-    for kind, share in shares.items():
-        layer, head = divmod(int(share.argmax()), share.shape[1])
-        result[f"{kind}_best_head_share"] = share.max().item()
-        result[f"{kind}_best_head"] = f"layer {layer} head {head}"
-    return result
+                shares[kind] = shares[kind] + _named_share(attentions, -1, mine, theirs) / n
+    return _best_heads(shares, n)
 
 
 def probe_name_selection(model, processor, n: int, seed: int) -> dict[str, Any]:
@@ -455,8 +472,8 @@ def probe_name_selection(model, processor, n: int, seed: int) -> dict[str, Any]:
     the naming word's own position and from the last prompt position (where the box is written),
     averaged over ``n`` scenes; the best head of each is reported (0.5: none selects). The image
     comes before the text, so the word's own position can look at the objects. Stage 12 selects by
-    colour at the colour word (0.87, layer 1) but not at the reply (0.58), and by shape at the reply
-    (0.80): the colour finds its object, and what it found is not carried to where the box is
+    colour at the colour word (0.82, layer 1) but not at the reply (0.61), and by shape at the reply
+    (0.79): the colour finds its object, and what it found is not carried to where the box is
     written, which is why "the red object" is boxed at chance (`box_by_one_word`).
     """
     import torch
@@ -464,10 +481,8 @@ def probe_name_selection(model, processor, n: int, seed: int) -> dict[str, Any]:
     rng = random.Random(f"grit-toy-probe-name-selection:{seed}")
     image_token = model.config.image_token_id
     tokenizer = processor.tokenizer
-    before = model.config._attn_implementation
-    model.set_attn_implementation("eager")  # only eager attention returns its weights
     shares: dict[str, Any] = {}
-    try:
+    with _eager_attention(model):
         for _ in range(n):
             scene = _unlike_pair(rng)
             i = rng.randrange(2)
@@ -486,18 +501,9 @@ def probe_name_selection(model, processor, n: int, seed: int) -> dict[str, Any]:
                 tokens = (ids == image_token).nonzero().flatten()
                 mine, theirs = tokens[_flat_cell(scene.boxes[i])], tokens[_flat_cell(scene.boxes[1 - i])]
                 for where, position in (("word", word_position), ("reply", -1)):
-                    rows = torch.stack([layer[0, :, position, :] for layer in attentions]).float().cpu()
-                    share = rows[:, :, mine] / (rows[:, :, mine] + rows[:, :, theirs]).clamp_min(1e-12)
                     key = f"{kind}_at_{where}"
-                    shares[key] = shares.get(key, 0.0) + share / n
-    finally:
-        model.set_attn_implementation(before)
-    result: dict[str, Any] = {"n": n, "chance": 0.5}
-    for key, share in shares.items():
-        layer, head = divmod(int(share.argmax()), share.shape[1])
-        result[f"{key}_best_head_share"] = share.max().item()
-        result[f"{key}_best_head"] = f"layer {layer} head {head}"
-    return result
+                    shares[key] = shares.get(key, 0.0) + _named_share(attentions, position, mine, theirs) / n
+    return _best_heads(shares, n)
 
 
 def _last_occurrence(ids: Sequence[int], word: Sequence[int]) -> int:
